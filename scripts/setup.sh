@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything sim2real needs on a fresh Debian machine: the system libraries for headless
+# rendering, a Python 3.11 virtual environment and the package with its test extras.
+# Safe to re-run: apt runs only when a package is missing, pip only installs what changed.
+set -euo pipefail
+VENV="${1:-.venv}"
+
+APT_PACKAGES=(libegl1 libgl1-mesa-dri libosmesa6)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    echo "installing system packages: ${missing[*]}"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+PYTHON_BIN="${PYTHON_BIN:-python3.11}"
+command -v "$PYTHON_BIN" >/dev/null 2>&1 || PYTHON_BIN=python3
+"$PYTHON_BIN" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
+    || { echo "sim2real needs Python 3.11 (found $("$PYTHON_BIN" --version))"; exit 1; }
+
+[ -x "$VENV/bin/python" ] || "$PYTHON_BIN" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e ".[test]"
+echo "sim2real installed in $VENV"

@@ -1,0 +1,1 @@
+"""Benchmarks reported as ratios against the raw libraries underneath, measured in one run."""

@@ -1,0 +1,111 @@
+"""`sim2real bench env`: how much the env costs over bare MuJoCo.
+
+Physics: env.step() without cameras vs bare mj_step() doing the same substeps on the same model.
+Rendering: env.step() with the head camera vs a bare mujoco.Renderer at the same settings.
+Both replay the expert's own actions, so contacts and motions are those of real episodes.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from typing import Any
+
+import mujoco
+import numpy as np
+from rich.table import Table
+
+from sim2real.env import make
+from sim2real.expert.runner import ScriptedExpert
+
+
+def _expert_actions(task: str) -> np.ndarray:
+    env = make(task, cameras=())
+    actions: list[np.ndarray] = []
+    ScriptedExpert(env).run(0, lambda _obs, action: actions.append(action))
+    env.close()
+    return np.array(actions[1:])  # the first callback is the reset, not a step
+
+
+def _time_env_steps(env, actions: np.ndarray, count: int) -> float:
+    env.reset(seed=0)
+    started = time.perf_counter()
+    for i in range(count):
+        _, _, terminated, truncated, _ = env.step(actions[i % len(actions)])
+        if terminated or truncated:
+            env.reset(seed=0)  # counted: resets are part of running episodes
+    return time.perf_counter() - started
+
+
+def bench_env(task: str, steps: int, frames: int, image_size: tuple[int, int]) -> dict[str, Any]:
+    actions = _expert_actions(task)
+
+    env = make(task, cameras=())
+    env_seconds = _time_env_steps(env, actions, steps)
+    model, data = env.model, mujoco.MjData(env.model)
+    ctrl = [env.robot.action_to_ctrl(a) for a in actions]
+    started = time.perf_counter()
+    for i in range(steps):
+        data.ctrl[env.robot.ctrl_index] = ctrl[i % len(ctrl)]
+        for _ in range(env.substeps):
+            mujoco.mj_step(model, data)
+    bare_seconds = time.perf_counter() - started
+    substeps = env.substeps
+    env.close()
+
+    render_env = make(task, cameras=("head",), image_size=image_size)
+    render_seconds = _time_env_steps(render_env, actions, frames)
+    settings = render_env.settings.render
+    model = render_env.model
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    renderer = mujoco.Renderer(model, height=image_size[1], width=image_size[0])
+    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = settings.shadows
+    started = time.perf_counter()
+    for _ in range(frames):
+        renderer.update_scene(data, camera="head")
+        renderer.render()
+    bare_render_seconds = time.perf_counter() - started
+    renderer.close()
+    render_env.close()
+
+    env_sps = steps / env_seconds
+    bare_sps = steps / bare_seconds
+    env_fps = frames / render_seconds
+    bare_fps = frames / bare_render_seconds
+    return {
+        "task": task,
+        "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
+        "substeps_per_step": substeps,
+        "env_steps_per_second": env_sps,
+        "bare_mj_step_equivalent_per_second": bare_sps,
+        "physics_ratio": env_sps / bare_sps,
+        "physics_target": 0.5,
+        "image_size": list(image_size),
+        "shadows": settings.shadows,
+        "msaa": settings.msaa,
+        "env_frames_per_second": env_fps,
+        "bare_renderer_frames_per_second": bare_fps,
+        "render_ratio": env_fps / bare_fps,
+        "render_target": 0.8,
+    }
+
+
+def format_env_bench(report: dict[str, Any]) -> Table:
+    table = Table("measure", "env", "bare MuJoCo", "ratio", "target", title=f"bench env: {report['task']}")
+    table.add_row(
+        f"control steps/s ({report['substeps_per_step']} physics steps each, no rendering)",
+        f"{report['env_steps_per_second']:.1f}",
+        f"{report['bare_mj_step_equivalent_per_second']:.1f}",
+        f"{report['physics_ratio']:.2f}",
+        f">= {report['physics_target']}",
+    )
+    w, h = report["image_size"]
+    table.add_row(
+        f"head frames/s ({w}x{h}, shadows={report['shadows']}, msaa={report['msaa']})",
+        f"{report['env_frames_per_second']:.2f}",
+        f"{report['bare_renderer_frames_per_second']:.2f}",
+        f"{report['render_ratio']:.2f}",
+        f">= {report['render_target']}",
+    )
+    return table

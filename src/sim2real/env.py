@@ -1,0 +1,191 @@
+"""The gymnasium environment: station + task + cameras, with 14-number joint-target actions."""
+
+from __future__ import annotations
+
+import copy
+import string
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from sim2real.embodiment.dual_arm import ACTION_DIM, HOME_JOINTS, DualArm
+from sim2real.errors import Sim2RealError
+from sim2real.render.cameras import CameraRig
+from sim2real.scene.station import StationLayout, build_station_spec, finalize_physics
+from sim2real.settings import EnvSettings, make_settings
+from sim2real.tasks.base import Episode, SimView, Task
+from sim2real.tasks.registry import task_class
+
+ACTION_TOLERANCE = 1e-6  # slack on the bounds, for values that went through float32
+_STREAM_LAYOUT, _STREAM_INSTRUCTION = 1, 2  # independent random streams per episode seed
+
+
+def episode_rng(seed: int, stream: int) -> np.random.Generator:
+    """A random stream that depends only on the episode seed and the stream's purpose."""
+    return np.random.default_rng(np.random.SeedSequence([seed, stream]))
+
+
+class Sim2RealEnv(gym.Env):
+    """A bimanual task in the dual-arm station.
+
+    Observation: {'images/<camera>': uint8 HxWx3, 'state': 14 joint values, 'instruction': str}.
+    Action: 14 absolute joint targets [left joints 1-6, left gripper, right joints, right gripper],
+    grippers normalised to [0, 1] with 1 = open. Reward 1.0 on success, which also terminates.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+
+    def __init__(self, task: str | Task, settings: EnvSettings | None = None, render_mode=None):
+        self.settings = settings or EnvSettings()
+        self.task = task_class(task)() if isinstance(task, str) else task
+        self.layout = StationLayout()
+        spec = build_station_spec(self.settings, self.layout)
+        self.task.build(spec, self.layout)
+        finalize_physics(spec, self.settings)
+        self.model = spec.compile()
+        self.data = mujoco.MjData(self.model)
+        self.robot = DualArm(self.model, self.layout.mounts)
+        self.view = SimView(self.model, self.data, self.robot, self.layout)
+        self.task.bind(self.view)
+        self.substeps = self.settings.substeps
+        self.max_steps = self.task.step_limit(self.settings.control_hz)
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "render_fps": self.settings.control_hz}
+        self.cameras = (
+            CameraRig(self.model, self.settings.cameras, self.settings.image_size, self.settings.render)
+            if self.settings.cameras or render_mode
+            else None
+        )
+        self.home_action = np.array([*HOME_JOINTS, 1.0, *HOME_JOINTS, 1.0])
+        self.action_space = gym.spaces.Box(
+            low=self.robot.action_low.astype(np.float32),
+            high=self.robot.action_high.astype(np.float32),
+            dtype=np.float32,
+        )
+        width, height = self.settings.image_size
+        spaces: dict[str, gym.Space] = {
+            f"images/{name}": gym.spaces.Box(0, 255, (height, width, 3), np.uint8)
+            for name in self.settings.cameras
+        }
+        spaces["state"] = gym.spaces.Box(-np.inf, np.inf, (ACTION_DIM,), np.float32)
+        spaces["instruction"] = gym.spaces.Text(max_length=256, charset=string.printable)
+        self.observation_space = gym.spaces.Dict(spaces)
+        self.episode: Episode | None = None
+        self.instruction = ""
+        self.steps = 0
+        self.success = False
+
+    # -- gymnasium API -----------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is None:
+            seed = int(self.np_random.integers(2**31 - 1))
+        mujoco.mj_resetData(self.model, self.data)
+        self.episode = self.task.sample(episode_rng(seed, _STREAM_LAYOUT), seed)
+        self._set_robot(self.home_action)
+        self.task.apply(self.view, self.episode)
+        mujoco.mj_forward(self.model, self.data)
+        self.instruction = self.task.instruction(
+            self.episode, self.settings.instructions, episode_rng(seed, _STREAM_INSTRUCTION)
+        )
+        self.steps = 0
+        self.success = False
+        self._episode_info = {
+            "task": self.task.name,
+            "seed": self.episode.seed,
+            "params": self.episode.params,
+            "instruction": self.instruction,
+            "settings": self.settings.model_dump(mode="json"),
+        }
+        return self._observation(), self._info()
+
+    def step(self, action):
+        if self.episode is None:
+            raise Sim2RealError("call reset() before step()")
+        action = self.validate_action(action)
+        self.data.ctrl[self.robot.ctrl_index] = self.robot.action_to_ctrl(action)
+        for _ in range(self.substeps):
+            mujoco.mj_step(self.model, self.data)
+            # Success is checked at every physics step (as RoboTwin 2.0), so brief events
+            # such as a press are not missed between control steps.
+            if not self.success and self.task.success(self.view):
+                self.success = True
+        self.steps += 1
+        terminated = self.success
+        truncated = not terminated and self.steps >= self.max_steps
+        return self._observation(), float(self.success), terminated, truncated, self._info()
+
+    def render(self):
+        if self.cameras is None:
+            return None
+        return self.cameras.render(self.data, "head") if "head" in self.cameras.cameras else None
+
+    def close(self) -> None:
+        if self.cameras is not None:
+            self.cameras.close()
+            self.cameras = None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def validate_action(self, action) -> np.ndarray:
+        """A float64 copy of `action`, or a clear error saying what is wrong with it."""
+        array = np.asarray(action)
+        if array.shape != (ACTION_DIM,):
+            raise Sim2RealError(
+                f"invalid action shape: {array.shape}; allowed: ({ACTION_DIM},) = [left joint1..6, "
+                "left gripper, right joint1..6, right gripper]"
+            )
+        if not np.issubdtype(array.dtype, np.number):
+            raise Sim2RealError(f"invalid action dtype: {array.dtype}; allowed: numbers")
+        array = array.astype(np.float64)
+        bad = np.flatnonzero(~np.isfinite(array))
+        if bad.size:
+            raise Sim2RealError(
+                f"invalid action[{bad[0]}]: {array[bad[0]]}; allowed: finite numbers"
+            )
+        low, high = self.robot.action_low, self.robot.action_high
+        bad = np.flatnonzero((array < low - ACTION_TOLERANCE) | (array > high + ACTION_TOLERANCE))
+        if bad.size:
+            i = bad[0]
+            raise Sim2RealError(
+                f"invalid action[{i}] ({action_label(i)}): {array[i]:.6g}; "
+                f"allowed: [{low[i]:.6g}, {high[i]:.6g}]"
+            )
+        return np.clip(array, low, high)
+
+    def _set_robot(self, action: np.ndarray) -> None:
+        """Place both arms exactly at `action`'s joints, at rest, with matching controls."""
+        ctrl = self.robot.action_to_ctrl(action)
+        self.data.qpos[self.robot.qpos_index] = ctrl
+        for side in ("left", "right"):
+            mirrored = self.model.joint(f"{side}/right_carriage_joint").qposadr[0]
+            self.data.qpos[mirrored] = ctrl[6 if side == "left" else 13]
+        self.data.ctrl[self.robot.ctrl_index] = ctrl
+
+    def _observation(self) -> dict[str, Any]:
+        obs: dict[str, Any] = {}
+        if self.settings.cameras:
+            for name, image in self.cameras.render_all(self.data).items():
+                obs[f"images/{name}"] = image
+        obs["state"] = self.robot.state(self.data).astype(np.float32)
+        obs["instruction"] = self.instruction
+        return obs
+
+    def _info(self) -> dict[str, Any]:
+        # A fresh copy each call: callers keep infos, and must not see later ones change them.
+        return {"success": self.success, "step": self.steps, "episode": copy.deepcopy(self._episode_info)}
+
+
+def action_label(index: int) -> str:
+    side = "left" if index < 7 else "right"
+    slot = index % 7
+    return f"{side} gripper" if slot == 6 else f"{side} joint{slot + 1}"
+
+
+def make(task: str, settings: EnvSettings | None = None, **overrides: Any) -> Sim2RealEnv:
+    """`sim2real.make('click_bell', cameras=('head',), image_size=(128, 96))`."""
+    base = settings.model_dump() if settings is not None else {}
+    return Sim2RealEnv(task, make_settings(**{**base, **overrides}))

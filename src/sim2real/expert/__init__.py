@@ -1,0 +1,1 @@
+"""Scripted experts: Cartesian motion planning on top of IK, and the episode runner."""

@@ -1,0 +1,69 @@
+"""Run the scripted expert of a task in the environment, one episode per seed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from sim2real.env import Sim2RealEnv
+from sim2real.expert.motion import MotionPlanner, PlanningError
+
+StepCallback = Callable[[dict[str, Any], np.ndarray], None]
+
+
+@dataclass
+class ExpertEpisode:
+    seed: int
+    success: bool
+    steps: int
+    seconds: float
+    failure: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ScriptedExpert:
+    """Plays a task's expert plan phase by phase; each phase is planned when it starts."""
+
+    def __init__(self, env: Sim2RealEnv) -> None:
+        self.env = env
+        self.planner = MotionPlanner(env.robot, env.settings.control_dt)
+
+    def run(self, seed: int, on_step: StepCallback | None = None) -> ExpertEpisode:
+        env = self.env
+        started = time.perf_counter()
+        observation, _ = env.reset(seed=seed)
+        if on_step is not None:
+            on_step(observation, env.home_action)
+        command = env.home_action.copy()
+        failure = None
+        try:
+            for phase in env.task.expert(env.view, env.episode):
+                actions = self.planner.plan(command, phase.motions, phase.min_duration)
+                if phase.settle > 0:
+                    actions = np.vstack([actions, self.planner.hold(actions[-1], phase.settle)])
+                for action in actions:
+                    observation, _, terminated, truncated, _ = env.step(action)
+                    command = action
+                    if on_step is not None:
+                        on_step(observation, action)
+                    if terminated or truncated:
+                        raise StopIteration
+            failure = "plan finished without success"
+        except StopIteration:
+            if not env.success:
+                failure = "step limit reached"
+        except PlanningError as error:
+            failure = f"planning failed: {error}"
+        return ExpertEpisode(
+            seed=seed,
+            success=env.success,
+            steps=env.steps,
+            seconds=time.perf_counter() - started,
+            failure=None if env.success else failure,
+        )

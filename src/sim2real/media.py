@@ -1,0 +1,78 @@
+"""Images and videos people look at: PNG contact sheets and H.264 MP4s, written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+@contextmanager
+def atomic_path(path: Path, suffix: str):
+    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_png(path: Path, image: np.ndarray | Image.Image) -> Path:
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    with atomic_path(path, ".png") as tmp:
+        picture.save(tmp, format="PNG")
+    return path
+
+
+def contact_sheet(
+    images: Sequence[np.ndarray], labels: Sequence[str] | None = None, columns: int | None = None
+) -> Image.Image:
+    """Tile images (resized to the first one's size) in a grid, each with an optional label."""
+    if not images:
+        raise ValueError("contact_sheet needs at least one image")
+    height, width = images[0].shape[:2]
+    columns = columns or len(images)
+    rows = -(-len(images) // columns)
+    sheet = Image.new("RGB", (columns * width, rows * height), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for index, image in enumerate(images):
+        tile = Image.fromarray(image)
+        if tile.size != (width, height):
+            tile = tile.resize((width, height), Image.Resampling.BILINEAR)
+        x, y = (index % columns) * width, (index // columns) * height
+        sheet.paste(tile, (x, y))
+        if labels is not None:
+            draw.rectangle([x, y, x + 8 + 7 * len(labels[index]), y + 16], fill=(0, 0, 0))
+            draw.text((x + 4, y + 2), labels[index], fill=(255, 255, 255))
+    return sheet
+
+
+def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float, crf: int = 23) -> Path:
+    """Encode RGB frames as H.264 (yuv420p, so every player can show it)."""
+    with atomic_path(path, ".mp4") as tmp:
+        with av.open(str(tmp), mode="w", format="mp4") as container:
+            stream = None
+            for frame in frames:
+                if stream is None:
+                    stream = container.add_stream("libx264", rate=round(fps))
+                    stream.height, stream.width = frame.shape[0] - frame.shape[0] % 2, frame.shape[1] - frame.shape[1] % 2
+                    stream.pix_fmt = "yuv420p"
+                    stream.options = {"crf": str(crf), "preset": "veryfast"}
+                image = frame[: stream.height, : stream.width]
+                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
+                    container.mux(packet)
+            if stream is None:
+                raise ValueError("write_mp4 needs at least one frame")
+            for packet in stream.encode():
+                container.mux(packet)
+    return path

@@ -1,0 +1,1 @@
+"""Rendering: MuJoCo's rasterizer behind a small camera interface."""

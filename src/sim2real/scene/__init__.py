@@ -1,0 +1,1 @@
+"""The station around the robot: table, wall, floor, lights, cameras and objects."""

@@ -1,0 +1,136 @@
+"""Typed, validated settings of an environment (loadable from YAML or keyword arguments)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim2real.errors import Sim2RealError
+
+CAMERA_NAMES = ("head", "left_wrist", "right_wrist")
+DEFAULT_IMAGE_SIZE = (640, 480)  # D435 / D405 colour stream, width x height
+
+
+class PhysicsSettings(BaseModel):
+    """Physics of the scene: the paper's reference simulator defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timestep: float = Field(1 / 250, gt=0, le=0.02, description="physics step in seconds")
+    friction: float = Field(0.5, ge=0, le=5, description="sliding friction of every contact")
+    restitution: float = Field(0.0, ge=0, le=1, description="bounciness of contacts (0 = none)")
+    gravity: float = Field(9.81, ge=0, le=20, description="magnitude of gravity in m/s^2")
+
+
+class RenderSettings(BaseModel):
+    """Rasterizer settings; shadows and MSAA set the cost of a frame on CPU, not resolution."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shadows: bool = True
+    msaa: int = Field(4, description="multisample anti-aliasing samples: 0, 2, 4 or 8")
+
+    @field_validator("msaa")
+    @classmethod
+    def _msaa_power_of_two(cls, value: int) -> int:
+        if value not in (0, 1, 2, 4, 8, 16):
+            raise ValueError("must be one of 0, 1, 2, 4, 8, 16")
+        return value
+
+
+class EnvSettings(BaseModel):
+    """Everything besides the task and seed that decides an episode."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    control_hz: float = Field(25.0, gt=0, le=500, description="policy / action rate in Hz")
+    cameras: tuple[str, ...] = Field(CAMERA_NAMES, description="cameras rendered into observations")
+    image_size: tuple[int, int] = Field(DEFAULT_IMAGE_SIZE, description="width, height of images")
+    instructions: str = Field("seen", description="instruction set: seen or unseen")
+    physics: PhysicsSettings = PhysicsSettings()
+    render: RenderSettings = RenderSettings()
+
+    @field_validator("cameras", mode="before")
+    @classmethod
+    def _known_cameras(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = tuple(name for name in value.split(",") if name)
+        value = tuple(value)
+        for name in value:
+            if name not in CAMERA_NAMES:
+                raise ValueError(f"unknown camera {name!r}; known: {', '.join(CAMERA_NAMES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("cameras must not repeat")
+        return value
+
+    @field_validator("image_size", mode="before")
+    @classmethod
+    def _parse_size(cls, value: Any) -> tuple[int, int]:
+        if isinstance(value, str):
+            value = parse_image_size(value)
+        width, height = (int(v) for v in value)
+        if not (8 <= width <= 4096 and 8 <= height <= 4096):
+            raise ValueError("width and height must each be between 8 and 4096 pixels")
+        return width, height
+
+    @field_validator("instructions")
+    @classmethod
+    def _instruction_split(cls, value: str) -> str:
+        if value not in ("seen", "unseen"):
+            raise ValueError("must be 'seen' or 'unseen'")
+        return value
+
+    @property
+    def substeps(self) -> int:
+        """Physics steps per control step (the control period rounded to whole physics steps)."""
+        return max(1, round(1.0 / (self.control_hz * self.physics.timestep)))
+
+    @property
+    def control_dt(self) -> float:
+        return self.substeps * self.physics.timestep
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """'224x224' -> (224, 224)."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise Sim2RealError(
+            f"invalid image size: {text!r}; allowed: WIDTHxHEIGHT, for example 640x480"
+        ) from None
+    return width, height
+
+
+def make_settings(**overrides: Any) -> EnvSettings:
+    """Build settings from keyword arguments, turning validation failures into clear errors."""
+    try:
+        return EnvSettings(**overrides)
+    except ValidationError as error:
+        raise Sim2RealError(describe_validation_error(error)) from None
+
+
+def load_settings(path: Path) -> EnvSettings:
+    """Settings from a YAML file."""
+    if not path.is_file():
+        raise Sim2RealError(f"settings file not found: {path}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise Sim2RealError(f"settings file {path} must hold a mapping of field: value")
+    return make_settings(**data)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per bad field: which field, what value, what is allowed."""
+    lines = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "settings"
+        value = problem.get("input")
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            known = ", ".join(sorted(EnvSettings.model_fields))
+            message = f"unknown setting; known settings: {known}"
+        lines.append(f"invalid {field}: {value!r}; {message}")
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""What a task is: its objects, initial-state distribution, expert, success predicate and words."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import mujoco
+import numpy as np
+
+from sim2real.embodiment.dual_arm import ArmSide, DualArm
+from sim2real.expert.motion import ArmMotion
+from sim2real.scene.station import StationLayout
+
+
+@dataclass(frozen=True)
+class InstructionSet:
+    """Instruction templates; `{object}` is replaced by a phrase naming the task's object."""
+
+    seen: tuple[str, ...]
+    unseen: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        overlap = set(self.seen) & set(self.unseen)
+        if overlap:
+            raise ValueError(f"templates both seen and unseen: {sorted(overlap)}")
+
+    def templates(self, split: str) -> tuple[str, ...]:
+        return self.seen if split == "seen" else self.unseen
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One stage of an expert plan: per-arm motions started together, then an optional pause."""
+
+    motions: dict[ArmSide, ArmMotion]
+    min_duration: float = 0.0
+    settle: float = 0.0  # seconds to hold still after the motion
+
+
+@dataclass
+class Episode:
+    """The sampled initial state of one episode (JSON-serialisable parameters)."""
+
+    seed: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SimView:
+    """What a task may look at while the simulation runs."""
+
+    model: mujoco.MjModel
+    data: mujoco.MjData
+    robot: DualArm
+    layout: StationLayout
+
+
+class Task(ABC):
+    """A bimanual task. Subclasses fill in the class variables and the abstract methods."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    paper_average_steps: ClassVar[int]  # the paper's Table 4, for comparison
+    time_limit_s: ClassVar[float]  # evaluation time limit
+    instructions: ClassVar[InstructionSet]
+
+    def step_limit(self, control_hz: float) -> int:
+        return math.ceil(self.time_limit_s * control_hz)
+
+    @abstractmethod
+    def build(self, spec: mujoco.MjSpec, layout: StationLayout) -> None:
+        """Add the task's objects to the station spec."""
+
+    @abstractmethod
+    def bind(self, view: SimView) -> None:
+        """Look up ids in the compiled model (called once per compiled model)."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, seed: int) -> Episode:
+        """Draw an initial state."""
+
+    @abstractmethod
+    def apply(self, view: SimView, episode: Episode) -> None:
+        """Put the objects where `episode` says (data is reset before this is called)."""
+
+    @abstractmethod
+    def object_phrase(self, episode: Episode) -> str:
+        """How instructions name the task's object(s) in this episode."""
+
+    @abstractmethod
+    def expert(self, view: SimView, episode: Episode) -> Iterator[Phase]:
+        """The scripted plan, phase by phase; later phases may look at the current state."""
+
+    @abstractmethod
+    def success(self, view: SimView) -> bool:
+        """Whether the task is accomplished in the current physics state."""
+
+    def instruction(self, episode: Episode, split: str, rng: np.random.Generator) -> str:
+        templates = self.instructions.templates(split)
+        template = templates[int(rng.integers(len(templates)))]
+        return template.format(object=self.object_phrase(episode))

@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+import sim2real
+
+SMALL = (64, 48)
+
+
+@pytest.fixture
+def blind_env():
+    """click_bell without cameras (physics only)."""
+    env = sim2real.make("click_bell", cameras=())
+    yield env
+    env.close()
+
+
+@pytest.fixture
+def small_env():
+    """click_bell with all three cameras at a small size."""
+    env = sim2real.make("click_bell", image_size=SMALL)
+    yield env
+    env.close()
+
+
+def rollout(env, seed: int) -> tuple[list[np.ndarray], list[dict]]:
+    """Run the expert and collect every commanded action and observation."""
+    from sim2real.expert.runner import ScriptedExpert
+
+    actions, observations = [], []
+
+    def record(observation, action):
+        actions.append(np.array(action))
+        observations.append(observation)
+
+    ScriptedExpert(env).run(seed, record)
+    return actions, observations

@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+import sim2real
+from sim2real.embodiment.ik import downward_rotation
+from sim2real.expert.motion import ArmMotion, LineTo, MotionPlanner
+from sim2real.expert.runner import ScriptedExpert
+from sim2real.tasks.click_bell import ClickBell
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_expert_succeeds(blind_env, seed):
+    result = ScriptedExpert(blind_env).run(seed)
+    assert result.success, result.failure
+    assert 40 <= result.steps <= blind_env.max_steps
+
+
+def test_initial_state_distribution(blind_env):
+    xs, ys = [], []
+    for seed in range(200):
+        _, info = blind_env.reset(seed=seed)
+        x, y = info["episode"]["params"]["bell_xy"]
+        xs.append(x)
+        ys.append(y)
+    xs, ys = np.array(xs), np.array(ys)
+    assert (np.abs(xs) >= 0.05).all() and (np.abs(xs) <= 0.25).all()
+    assert (ys >= -0.2).all() and (ys <= 0.0).all()
+    assert (xs > 0).sum() > 60 and (xs < 0).sum() > 60  # both arms get work
+
+
+def test_instruction_sets():
+    from sim2real.tasks.click_bell import INSTRUCTIONS
+
+    assert len(INSTRUCTIONS.seen) >= 20 and len(INSTRUCTIONS.unseen) >= 5
+    env = sim2real.make("click_bell", cameras=(), instructions="unseen")
+    observation, _ = env.reset(seed=0)
+    unseen_texts = {t.format(object="the silver bell") for t in INSTRUCTIONS.unseen}
+    assert observation["instruction"] in unseen_texts
+
+
+def _press(env, seed: int, offset_xy, depth: float, gripper: float):
+    """Close (or not) the gripper over the bell's top + offset and move down by `depth`."""
+    env.reset(seed=seed)
+    task: ClickBell = env.task
+    side = task.arm_for(env.episode.params["bell_xy"][0])
+    top = task.top_centre(env.view)
+    target = top + np.array([*offset_xy, 0.03])
+    down = downward_rotation(np.pi)
+    planner = MotionPlanner(env.robot, env.settings.control_dt)
+    command = env.home_action.copy()
+    touched = False
+    for motion in (
+        ArmMotion(LineTo(target + [0, 0, 0.04], down), gripper=gripper),
+        ArmMotion(LineTo(target, down)),
+        ArmMotion(LineTo(target - [0, 0, depth], down, speed=0.1)),
+    ):
+        for action in planner.plan(command, {side: motion}):
+            env.step(action)
+            command = action
+            touched |= task.probes[side].touching(env.data)
+    for _ in range(5):
+        env.step(command)
+        touched |= task.probes[side].touching(env.data)
+    return env.success, touched
+
+
+def test_centred_press_succeeds(blind_env):
+    success, touched = _press(blind_env, seed=4, offset_xy=(0.0, 0.0), depth=0.045, gripper=0.0)
+    assert touched and success
+
+
+def test_off_centre_press_is_rejected(blind_env):
+    success, touched = _press(blind_env, seed=4, offset_xy=(0.036, 0.0), depth=0.06, gripper=0.0)
+    assert touched, "the off-centre press must really touch the bell for this test to mean much"
+    assert not success
+
+
+def test_hover_without_contact_is_rejected(blind_env):
+    success, touched = _press(blind_env, seed=4, offset_xy=(0.0, 0.0), depth=0.015, gripper=0.0)
+    assert not touched and not success
+
+
+def test_open_gripper_press_is_rejected(blind_env):
+    success, touched = _press(blind_env, seed=4, offset_xy=(0.0, 0.0), depth=0.07, gripper=1.0)
+    assert touched and not success
+
+
+def test_success_stays_true_once_reached(blind_env):
+    expert = ScriptedExpert(blind_env)
+    assert expert.run(5).success
+    # After the press the gripper lifts away, yet the episode stays successful.
+    for _ in range(10):
+        _, reward, terminated, _, info = blind_env.step(blind_env.home_action)
+        assert info["success"] and reward == 1.0 and terminated
