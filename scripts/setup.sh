@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything sim2real needs on a fresh Debian machine: the system libraries for headless
-# rendering, a Python 3.11 virtual environment and the package with its test extras.
+# rendering (EGL/Mesa or OSMesa for MuJoCo; LLVM 19 for Mitsuba's CPU path tracer, whose LLVM 15
+# in Debian crashes it), a Python 3.11 virtual environment and the package with its test extras.
 # Safe to re-run: apt runs only when a package is missing, pip only installs what changed.
 set -euo pipefail
 VENV="${1:-.venv}"
 
-APT_PACKAGES=(libegl1 libgl1-mesa-dri libosmesa6)
+APT_PACKAGES=(libegl1 libgl1-mesa-dri libosmesa6 libllvm19)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -24,5 +25,8 @@ command -v "$PYTHON_BIN" >/dev/null 2>&1 || PYTHON_BIN=python3
 
 [ -x "$VENV/bin/python" ] || "$PYTHON_BIN" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
+# torch first and pinned: the CPU build of 2.13.0 installs from this machine's disk, whereas an
+# unpinned resolution through another package would fetch a multi-GB CUDA build.
+"$VENV/bin/python" -m pip install -q "torch==2.13.0"
 "$VENV/bin/python" -m pip install -q -e ".[test]"
 echo "sim2real installed in $VENV"

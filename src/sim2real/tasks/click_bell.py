@@ -15,7 +15,9 @@ import numpy as np
 from sim2real.embodiment.dual_arm import ArmSide
 from sim2real.embodiment.ik import downward_rotation
 from sim2real.expert.motion import ArmMotion, LineTo
-from sim2real.scene.objects import BellShape, add_bell, set_free_pose
+from sim2real.scene.library import instance
+from sim2real.scene.library.bell import Bell
+from sim2real.scene.objects import set_free_pose
 from sim2real.scene.station import StationLayout
 from sim2real.tasks.base import Episode, InstructionSet, Phase, SimView, Task
 from sim2real.tasks.contacts import ContactProbe
@@ -72,12 +74,12 @@ class ClickBell(Task):
     time_limit_s = 8.0
     instructions = INSTRUCTIONS
 
-    def __init__(self, shape: BellShape = BellShape()) -> None:
-        self.shape = shape
+    def __init__(self, bell: Bell | None = None) -> None:
+        self.bell = bell or instance("bell/seen/0")
         self._pressed = False
 
     def build(self, spec: mujoco.MjSpec, layout: StationLayout) -> None:
-        add_bell(spec, BELL, self.shape)
+        self.bell.add_to(spec, BELL)
 
     def bind(self, view: SimView) -> None:
         model = view.model
@@ -104,7 +106,7 @@ class ClickBell(Task):
         self._pressed = False
 
     def object_phrase(self, episode: Episode) -> str:
-        return f"the {self.shape.colour_name} bell"
+        return self.bell.phrase
 
     @staticmethod
     def arm_for(x: float) -> ArmSide:

@@ -1,0 +1,68 @@
+"""`sim2real expert`: run the scripted expert and report its success rate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim2real.cli.options import JsonFlag, SeedOption, SizeOption, TaskOption, settings_from_options
+from sim2real.cli.output import console, print_json, progress_bar
+
+
+def expert_command(
+    task: TaskOption = "click_bell",
+    episodes: Annotated[int, typer.Option(min=1, help="number of episodes (consecutive seeds)")] = 20,
+    seed: SeedOption = 0,
+    video: Annotated[
+        Path | None, typer.Option(help="write an MP4 of the head camera per episode into this folder")
+    ] = None,
+    image_size: SizeOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the scripted expert on consecutive seeds and report its success rate."""
+    from sim2real.env import make
+    from sim2real.expert.runner import ScriptedExpert
+    from sim2real.media import write_mp4
+
+    settings = settings_from_options(cameras=("head",) if video else (), image_size=image_size)
+    env = make(task, settings)
+    expert = ScriptedExpert(env)
+    results = []
+    with progress_bar() as progress:
+        bar = progress.add_task(f"expert {task}", total=episodes, status="")
+        for episode_seed in range(seed, seed + episodes):
+            frames = []
+            record = (lambda obs, _action: frames.append(obs["images/head"])) if video else None
+            result = expert.run(episode_seed, record)
+            results.append(result)
+            if video:
+                write_mp4(video / f"{task}_seed{episode_seed}.mp4", frames, settings.control_hz)
+            done = sum(r.success for r in results)
+            progress.update(bar, advance=1, status=f"success {done}/{len(results)}")
+    env.close()
+    successes = [r for r in results if r.success]
+    summary = {
+        "task": task,
+        "success_rate": len(successes) / len(results),
+        "mean_steps": sum(r.steps for r in successes) / max(1, len(successes)),
+        "mean_seconds": sum(r.seconds for r in results) / len(results),
+        "episodes": [r.as_dict() for r in results],
+    }
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"[bold]{task}[/]: success {len(successes)}/{len(results)} "
+        f"({summary['success_rate']:.0%}), mean length {summary['mean_steps']:.1f} steps, "
+        f"{summary['mean_seconds']:.3f} s per episode"
+    )
+    for failed in (r for r in results if not r.success):
+        console.print(f"  seed {failed.seed}: {failed.failure}")
+    if video:
+        console.print(f"videos written to {video}/")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("expert")(expert_command)

@@ -1,0 +1,24 @@
+"""Options shared by several sub-commands, and turning them into settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+TaskOption = Annotated[str, typer.Option("--task", "-t", help="task name (see `sim2real tasks`)")]
+SeedOption = Annotated[int, typer.Option("--seed", help="first episode seed")]
+SizeOption = Annotated[
+    str | None, typer.Option("--image-size", help="WIDTHxHEIGHT of every camera image")
+]
+
+
+def settings_from_options(**fields: Any):
+    """EnvSettings from command-line values; None means 'use the default'."""
+    from sim2real.settings import make_settings, parse_image_size
+
+    fields = {name: value for name, value in fields.items() if value is not None}
+    if isinstance(fields.get("image_size"), str):
+        fields["image_size"] = parse_image_size(fields["image_size"])
+    return make_settings(**fields)
