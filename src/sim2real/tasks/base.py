@@ -57,6 +57,13 @@ class SimView:
     data: mujoco.MjData
     robot: DualArm
     layout: StationLayout
+    # Height of the table top in this episode: the layout's nominal height unless a
+    # randomization factor (TH) moved the table. Tasks place objects and judge heights with it.
+    table_top: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.table_top == 0.0:
+            self.table_top = self.layout.table_top
 
 
 class Task(ABC):

@@ -101,8 +101,7 @@ class ClickBell(Task):
 
     def apply(self, view: SimView, episode: Episode) -> None:
         x, y = episode.params["bell_xy"]
-        top = view.layout.table_top
-        set_free_pose(view.model, view.data, f"{BELL}/free", np.array([x, y, top]))
+        set_free_pose(view.model, view.data, f"{BELL}/free", np.array([x, y, view.table_top]))
         self._pressed = False
 
     def object_phrase(self, episode: Episode) -> str:

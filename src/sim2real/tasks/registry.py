@@ -1,11 +1,17 @@
-"""The registry of tasks by name."""
+"""The registry of tasks by name. Every module of `sim2real.tasks` that defines a task registers
+it with `@register`; modules are discovered automatically, so adding a task is adding a module."""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
 
 from sim2real.errors import invalid
 from sim2real.tasks.base import Task
 
 _TASKS: dict[str, type[Task]] = {}
+_NOT_TASK_MODULES = {"base", "registry", "contacts"}
 
 
 def register(cls: type[Task]) -> type[Task]:
@@ -25,5 +31,10 @@ def task_class(name: str) -> type[Task]:
     return _TASKS[name]
 
 
+@cache
 def _load_builtin_tasks() -> None:
-    from sim2real.tasks import click_bell  # noqa: F401  (registers on import)
+    import sim2real.tasks as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in _NOT_TASK_MODULES and not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")
