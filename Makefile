@@ -21,7 +21,7 @@ demo: setup
 	@echo "demo outputs are in $(OUT)/"
 
 test: setup
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n 2
 
 bench: setup
 	$(VENV)/bin/sim2real bench env

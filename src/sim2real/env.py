@@ -12,7 +12,12 @@ import numpy as np
 
 from sim2real.embodiment.dual_arm import ACTION_DIM, HOME_JOINTS, DualArm
 from sim2real.errors import Sim2RealError
-from sim2real.render.cameras import CameraRig
+from sim2real.randomize.base import SceneHandles
+from sim2real.randomize.objects import ObjectInstances, held_instance
+from sim2real.randomize.objects import record as object_record
+from sim2real.randomize.randomizer import Randomizer, task_object_categories
+from sim2real.randomize.streams import episode_rng
+from sim2real.render.fidelity import make_camera_rig
 from sim2real.scene.station import StationLayout, build_station_spec, finalize_physics
 from sim2real.settings import EnvSettings, make_settings
 from sim2real.tasks.base import Episode, SimView, Task
@@ -20,11 +25,6 @@ from sim2real.tasks.registry import task_class
 
 ACTION_TOLERANCE = 1e-6  # slack on the bounds, for values that went through float32
 _STREAM_LAYOUT, _STREAM_INSTRUCTION = 1, 2  # independent random streams per episode seed
-
-
-def episode_rng(seed: int, stream: int) -> np.random.Generator:
-    """A random stream that depends only on the episode seed and the stream's purpose."""
-    return np.random.default_rng(np.random.SeedSequence([seed, stream]))
 
 
 class Sim2RealEnv(gym.Env):
@@ -43,6 +43,8 @@ class Sim2RealEnv(gym.Env):
         self.layout = StationLayout()
         spec = build_station_spec(self.settings, self.layout)
         self.task.build(spec, self.layout)
+        self.randomizer = Randomizer(self.settings, self.layout, task_object_categories(self.task))
+        self.randomizer.build(spec)
         finalize_physics(spec, self.settings)
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
@@ -54,9 +56,14 @@ class Sim2RealEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": self.settings.control_hz}
         self.cameras = (
-            CameraRig(self.model, self.settings.cameras, self.settings.image_size, self.settings.render)
+            make_camera_rig(self.model, self.settings)
             if self.settings.cameras or render_mode
             else None
+        )
+        self.randomizer.bind(SceneHandles(self.model, self.data, self.view, self.cameras))
+        wants_instances = "OBJ" in self.randomizer.names
+        self.object_instances = (
+            ObjectInstances(self.task, self.settings.split) if wants_instances else None
         )
         self.home_action = np.array([*HOME_JOINTS, 1.0, *HOME_JOINTS, 1.0])
         self.action_space = gym.spaces.Box(
@@ -83,11 +90,19 @@ class Sim2RealEnv(gym.Env):
         super().reset(seed=seed)
         if seed is None:
             seed = int(self.np_random.integers(2**31 - 1))
+        if self.object_instances is not None:
+            self._use_object_instance(self.object_instances.draw(seed))
         mujoco.mj_resetData(self.model, self.data)
+        self.randomizer.start_episode(seed)
+        if self.object_instances is not None:
+            self.randomizer.note("OBJ", object_record(held_instance(self.task)))
+        self.randomizer.apply_stage("scene")  # TH, PHY: before the task places its objects
         self.episode = self.task.sample(episode_rng(seed, _STREAM_LAYOUT), seed)
         self._set_robot(self.home_action)
         self.task.apply(self.view, self.episode)
         mujoco.mj_forward(self.model, self.data)
+        self.randomizer.apply_stage("objects")  # TD: around the placed objects, then settled
+        self.randomizer.apply_stage("view")  # BG, LT, CP
         self.instruction = self.task.instruction(
             self.episode, self.settings.instructions, episode_rng(seed, _STREAM_INSTRUCTION)
         )
@@ -114,6 +129,8 @@ class Sim2RealEnv(gym.Env):
             if not self.success and self.task.success(self.view):
                 self.success = True
         self.steps += 1
+        if self.randomizer.frame_factors:  # after physics: the view changes, dynamics do not
+            self.randomizer.next_frame()
         terminated = self.success
         truncated = not terminated and self.steps >= self.max_steps
         return self._observation(), float(self.success), terminated, truncated, self._info()
@@ -129,6 +146,12 @@ class Sim2RealEnv(gym.Env):
             self.cameras = None
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _use_object_instance(self, instance) -> None:
+        """OBJ: rebuild the env around `instance` unless the task already uses it."""
+        if held_instance(self.task).instance_id != instance.instance_id:
+            self.close()
+            self.__init__(type(self.task)(instance), self.settings, self.render_mode)
 
     def validate_action(self, action) -> np.ndarray:
         """A float64 copy of `action`, or a clear error saying what is wrong with it."""
@@ -176,7 +199,12 @@ class Sim2RealEnv(gym.Env):
 
     def _info(self) -> dict[str, Any]:
         # A fresh copy each call: callers keep infos, and must not see later ones change them.
-        return {"success": self.success, "step": self.steps, "episode": copy.deepcopy(self._episode_info)}
+        return {
+            "success": self.success,
+            "step": self.steps,
+            "episode": copy.deepcopy(self._episode_info),
+            "randomization": self.randomizer.record(),
+        }
 
 
 def action_label(index: int) -> str:

@@ -9,6 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim2real.errors import Sim2RealError
+from sim2real.randomize.config import RandomizationConfig
+from sim2real.randomize.spec import format_spec, parse_spec
+from sim2real.render.presets import Fidelity, PathTracerSettings
 
 CAMERA_NAMES = ("head", "left_wrist", "right_wrist")
 DEFAULT_IMAGE_SIZE = (640, 480)  # D435 / D405 colour stream, width x height
@@ -25,6 +28,14 @@ class PhysicsSettings(BaseModel):
     gravity: float = Field(9.81, ge=0, le=20, description="magnitude of gravity in m/s^2")
 
 
+# `physics: extreme` is the paper's stress test: a fifth of the friction, bouncy contacts and
+# half of Earth's gravity (docs/randomization.md).
+PHYSICS_PRESETS = {
+    "default": PhysicsSettings(),
+    "extreme": PhysicsSettings(friction=0.1, restitution=0.5, gravity=4.9),
+}
+
+
 class RenderSettings(BaseModel):
     """Rasterizer settings; shadows and MSAA set the cost of a frame on CPU, not resolution."""
 
@@ -32,6 +43,7 @@ class RenderSettings(BaseModel):
 
     shadows: bool = True
     msaa: int = Field(4, description="multisample anti-aliasing samples: 0, 2, 4 or 8")
+    path_tracer: PathTracerSettings = PathTracerSettings()  # medium/high presets, Mitsuba variant
 
     @field_validator("msaa")
     @classmethod
@@ -52,6 +64,41 @@ class EnvSettings(BaseModel):
     instructions: str = Field("seen", description="instruction set: seen or unseen")
     physics: PhysicsSettings = PhysicsSettings()
     render: RenderSettings = RenderSettings()
+    fidelity: Fidelity = Field("low", description="low: rasterizer; medium, high: path tracer")
+    randomize: str = Field("clean", description="factors: clean, BG, TH+CP+BG, all (see docs)")
+    granularity: str = Field("episode", description="episode: sample at reset; frame: every step")
+    split: str = Field("train", description="train ranges, or the disjoint ood ones")
+    randomization: RandomizationConfig = RandomizationConfig()
+
+    @field_validator("physics", mode="before")
+    @classmethod
+    def _physics_preset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in PHYSICS_PRESETS:
+                raise ValueError(f"unknown physics preset; known: {', '.join(PHYSICS_PRESETS)}")
+            return PHYSICS_PRESETS[value]
+        return value
+
+    @field_validator("randomize")
+    @classmethod
+    def _known_factors(cls, value: str) -> str:
+        return format_spec(parse_spec(value))
+
+    @field_validator("granularity")
+    @classmethod
+    def _granularity(cls, value: str) -> str:
+        # Frame-wise re-samples the view factors (BG, LT, CP); the others stay episode-wise.
+        # Asking for an episode-only factor frame-wise (randomization.granularity) is an error.
+        if value not in ("episode", "frame"):
+            raise ValueError("must be 'episode' or 'frame'")
+        return value
+
+    @field_validator("split")
+    @classmethod
+    def _split(cls, value: str) -> str:
+        if value not in ("train", "ood"):
+            raise ValueError("must be 'train' or 'ood'")
+        return value
 
     @field_validator("cameras", mode="before")
     @classmethod

@@ -2,7 +2,9 @@
 
 Physics: env.step() without cameras vs bare mj_step() doing the same substeps on the same model.
 Rendering: env.step() with the head camera vs a bare mujoco.Renderer at the same settings.
-Both replay the expert's own actions, so contacts and motions are those of real episodes.
+Randomization (with --randomize): env.step() with the head camera under the given factors and
+granularity vs the same env clean, in the same run (target: at most 1.3 x the clean step time).
+All replay the expert's own actions, so contacts and motions are those of real episodes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,52 @@ def _time_env_steps(env, actions: np.ndarray, count: int) -> float:
     return time.perf_counter() - started
 
 
-def bench_env(task: str, steps: int, frames: int, image_size: tuple[int, int]) -> dict[str, Any]:
+def bench_randomized_steps(
+    task: str,
+    actions: np.ndarray,
+    frames: int,
+    image_size: tuple[int, int],
+    randomize: str,
+    granularity: str,
+) -> dict[str, Any]:
+    """Seconds per env step with the head camera: randomized vs clean, interleaved in rounds so
+    that load from other processes falls on both alike."""
+    envs = {
+        spec: make(
+            task, cameras=("head",), image_size=image_size, randomize=spec, granularity=granularity
+        )
+        for spec in ("clean", randomize)
+    }
+    seconds = dict.fromkeys(envs, 0.0)
+    rounds = 3
+    try:
+        for env in envs.values():
+            _time_env_steps(env, actions, 3)  # warm up: GL context, texture cache
+        for _ in range(rounds):
+            for spec, env in envs.items():
+                seconds[spec] += _time_env_steps(env, actions, frames)
+    finally:
+        for env in envs.values():
+            env.close()
+    per_step = {spec: value / (rounds * frames) for spec, value in seconds.items()}
+    return {
+        "randomize": envs[randomize].settings.randomize,
+        "granularity": granularity,
+        "randomized_step_ms": 1000 * per_step[randomize],
+        "clean_step_ms": 1000 * per_step["clean"],
+        "randomization_ratio": per_step[randomize] / per_step["clean"],
+        "randomization_target": 1.3,
+    }
+
+
+def bench_env(
+    task: str,
+    steps: int,
+    frames: int,
+    image_size: tuple[int, int],
+    randomize: str = "clean",
+    granularity: str = "episode",
+) -> dict[str, Any]:
     actions = _expert_actions(task)
 
     env = make(task, cameras=())
@@ -73,7 +120,12 @@ def bench_env(task: str, steps: int, frames: int, image_size: tuple[int, int]) -
     bare_sps = steps / bare_seconds
     env_fps = frames / render_seconds
     bare_fps = frames / bare_render_seconds
-    return {
+    randomized = (
+        bench_randomized_steps(task, actions, frames, image_size, randomize, granularity)
+        if randomize != "clean"
+        else {}
+    )
+    return randomized | {
         "task": task,
         "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
         "substeps_per_step": substeps,
@@ -92,7 +144,9 @@ def bench_env(task: str, steps: int, frames: int, image_size: tuple[int, int]) -
 
 
 def format_env_bench(report: dict[str, Any]) -> Table:
-    table = Table("measure", "env", "bare MuJoCo", "ratio", "target", title=f"bench env: {report['task']}")
+    table = Table(
+        "measure", "env", "bare MuJoCo", "ratio", "target", title=f"bench env: {report['task']}"
+    )
     table.add_row(
         f"control steps/s ({report['substeps_per_step']} physics steps each, no rendering)",
         f"{report['env_steps_per_second']:.1f}",
@@ -108,4 +162,12 @@ def format_env_bench(report: dict[str, Any]) -> Table:
         f"{report['render_ratio']:.2f}",
         f">= {report['render_target']}",
     )
+    if "randomization_ratio" in report:
+        table.add_row(
+            f"head step ms, {report['randomize']} {report['granularity']}-wise vs clean",
+            f"{report['randomized_step_ms']:.1f}",
+            f"{report['clean_step_ms']:.1f} (clean env)",
+            f"{report['randomization_ratio']:.2f}",
+            f"<= {report['randomization_target']}",
+        )
     return table

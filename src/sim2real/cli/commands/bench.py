@@ -22,13 +22,21 @@ def bench_env_command(
     steps: Annotated[int, typer.Option(min=10, help="control steps per measurement")] = 300,
     frames: Annotated[int, typer.Option(min=2, help="rendered frames per measurement")] = 30,
     image_size: Annotated[str, typer.Option("--image-size")] = "640x480",
+    randomize: Annotated[
+        str, typer.Option(help="also time head-camera steps with these factors vs clean (all, BG)")
+    ] = "clean",
+    granularity: Annotated[str, typer.Option(help="episode or frame")] = "episode",
     as_json: JsonFlag = False,
 ) -> None:
-    """Env steps/s vs bare mj_step, and head frames/s vs a bare mujoco.Renderer."""
+    """Env steps/s vs bare mj_step, head frames/s vs a bare mujoco.Renderer, and with
+    --randomize the step time under randomization vs clean."""
     from sim2real.bench.env_bench import bench_env, format_env_bench
-    from sim2real.settings import parse_image_size
+    from sim2real.settings import make_settings, parse_image_size
 
-    report = bench_env(task, steps, frames, parse_image_size(image_size))
+    checked = make_settings(randomize=randomize, granularity=granularity)  # fail early, clearly
+    report = bench_env(
+        task, steps, frames, parse_image_size(image_size), checked.randomize, checked.granularity
+    )
     if as_json:
         print_json(report)
     else:

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from sim2real.cli.options import JsonFlag, SeedOption, SizeOption, TaskOption, settings_from_options
-from sim2real.cli.output import console, print_json
+from sim2real.cli.output import console, print_json, progress_bar
+
+GRID_TILE_SIZE = "320x240"  # per scene on a contact sheet, unless --image-size says otherwise
 
 
 def render_command(
@@ -16,15 +18,65 @@ def render_command(
     seed: SeedOption = 0,
     out: Annotated[Path, typer.Option(help="folder for the PNG files")] = Path("out"),
     image_size: SizeOption = None,
+    fidelity: Annotated[
+        str | None,
+        typer.Option(
+            help="low, medium or high; a comma list (low,medium,high) also writes them side by side"
+        ),
+    ] = None,
+    randomize: Annotated[
+        str | None, typer.Option(help="randomization factors: clean, BG, TH+CP+BG, all")
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="train or ood ranges")] = None,
+    granularity: Annotated[str | None, typer.Option(help="episode or frame")] = None,
+    physics: Annotated[str | None, typer.Option(help="physics preset: default or extreme")] = None,
+    grid: Annotated[
+        str | None,
+        typer.Option(help="ROWSxCOLS: one contact sheet of the head camera over that many seeds"),
+    ] = None,
+    per_factor: Annotated[
+        bool, typer.Option("--per-factor", help="with --grid: also one sheet per single factor")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Render the initial scene: the head image and a contact sheet of every camera (PNG)."""
-    from sim2real.env import make
-    from sim2real.media import contact_sheet, save_png
     from sim2real.settings import CAMERA_NAMES
 
-    env = make(task, settings_from_options(cameras=CAMERA_NAMES, image_size=image_size))
+    options = {
+        "randomize": randomize,
+        "split": split,
+        "granularity": granularity,
+        "physics": physics,
+    }
+    if grid is not None:
+        rows, columns = parse_grid(grid)
+        settings = settings_from_options(
+            cameras=("head",), image_size=image_size or GRID_TILE_SIZE, fidelity=fidelity, **options
+        )
+        sheets = write_grids(task, settings, seed, rows, columns, out, per_factor)
+        if as_json:
+            print_json({"contact_sheets": [str(path) for path in sheets]})
+        else:
+            console.print("\n".join(f"wrote {path}" for path in sheets))
+        return
+    from sim2real.env import make
+    from sim2real.media import contact_sheet, save_png
+    from sim2real.render.fidelity import parse_fidelity_list, write_fidelity_comparison
+
+    levels = parse_fidelity_list(fidelity) if fidelity else ()
+    first = levels[0] if levels else None
+    env = make(
+        task,
+        settings_from_options(
+            cameras=CAMERA_NAMES, image_size=image_size, fidelity=first, **options
+        ),
+    )
     observation, _ = env.reset(seed=seed)
+    comparison = (
+        write_fidelity_comparison(env, levels, out / f"{task}_seed{seed}_fidelity.png")
+        if len(levels) > 1
+        else None
+    )
     env.close()
     head = save_png(out / f"{task}_seed{seed}_head.png", observation["images/head"])
     images = [observation[f"images/{name}"] for name in CAMERA_NAMES]
@@ -33,10 +85,80 @@ def render_command(
     )
     if as_json:
         print_json(
-            {"head": str(head), "contact_sheet": str(sheet), "instruction": observation["instruction"]}
+            {
+                "head": str(head),
+                "contact_sheet": str(sheet),
+                "instruction": observation["instruction"],
+            }
+            | ({"fidelity_comparison": str(comparison)} if comparison else {})
         )
     else:
         console.print(f"wrote {head} and {sheet}\ninstruction: {observation['instruction']}")
+        if comparison:
+            console.print(f"wrote {comparison} (head camera at {', '.join(levels)})")
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    """'4x4' -> (4, 4)."""
+    from sim2real.errors import invalid
+
+    try:
+        rows, columns = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise invalid("grid", text, "ROWSxCOLS, for example 4x4") from None
+    if not (1 <= rows <= 16 and 1 <= columns <= 16):
+        raise invalid("grid", text, "1 to 16 rows and columns")
+    return rows, columns
+
+
+def write_grids(
+    task: str, settings, seed: int, rows: int, columns: int, out: Path, per_factor: bool
+) -> list[Path]:
+    """A contact sheet of rows x columns scenes (seeds seed, seed+1, ...) for the settings'
+    factors, and with `per_factor` one more for each of its factors alone."""
+    from sim2real.randomize.spec import parse_spec
+
+    specs = [settings.randomize]
+    if per_factor:
+        specs += [name for name in parse_spec(settings.randomize) if name != settings.randomize]
+    paths = []
+    with progress_bar() as progress:
+        for spec in specs:
+            paths.append(
+                _write_grid(
+                    task,
+                    settings.model_copy(update={"randomize": spec}),
+                    seed,
+                    rows,
+                    columns,
+                    out,
+                    progress,
+                )
+            )
+    return paths
+
+
+def _write_grid(
+    task: str, settings, seed: int, rows: int, columns: int, out: Path, progress
+) -> Path:
+    from sim2real.env import Sim2RealEnv
+    from sim2real.media import contact_sheet, save_png
+
+    count = rows * columns
+    bar = progress.add_task(f"{settings.randomize} ({settings.split})", total=count, status="")
+    env = Sim2RealEnv(task, settings)
+    images, labels = [], []
+    try:
+        for offset in range(count):
+            observation, _ = env.reset(seed=seed + offset)
+            images.append(observation["images/head"])
+            labels.append(f"seed {seed + offset}")
+            progress.advance(bar)
+    finally:
+        env.close()
+    spec = settings.randomize.replace("+", "-")
+    name = f"{task}_{spec}_{settings.split}_seed{seed}_grid{rows}x{columns}.png"
+    return save_png(out / name, contact_sheet(images, labels, columns=columns))
 
 
 def register(app: typer.Typer) -> None:
