@@ -60,3 +60,51 @@ def test_objects_at_rest_stay_at_rest(inst):
     assert drift < 1e-3, f"{inst.instance_id} drifted {drift * 1000:.2f} mm at rest"
     top = data.xpos[model.body("obj").id][2] + inst.height
     assert inst.height > 0.005 and top < 0.74 + 0.25
+
+
+@pytest.mark.parametrize("name", ["hammer", "block", "bottle"])
+def test_task_categories_vary_in_shape_and_colour(name):
+    cat = category(name)
+    assert cat.kind == "task"
+    assert len(cat.split("seen")) >= 2 and len(cat.split("unseen")) >= 2
+    for split in ("seen", "unseen"):
+        phrases = [i.phrase for i in cat.split(split)]
+        assert len(set(phrases)) == len(phrases), f"{name} {split} instances must be told apart"
+    words = ("instance_id", "split", "colour_name", "size_name")
+    shapes = {
+        tuple(v for k, v in vars(i).items() if k not in words and "rgba" not in k)
+        for i in cat.instances
+    }
+    assert len(shapes) >= 4, f"{name} instances must differ in shape, not only in colour"
+
+
+def _compiled(inst):
+    spec = build_station_spec(make_settings(cameras=()))
+    inst.add_to(spec, "obj")
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    return model, data
+
+
+@pytest.mark.parametrize("inst", category("hammer").instances, ids=lambda i: i.instance_id)
+def test_hammer_grip_is_at_its_centre_of_mass(inst):
+    """The expert holds a hammer at its grip; elsewhere it would twist in the fingers."""
+    model, data = _compiled(inst)
+    body = model.body("obj").id
+    grip = data.site_xpos[model.site("obj/grip").id]
+    centre = data.xipos[body]
+    assert abs(grip[0] - centre[0]) < 1e-6
+    assert abs(grip[1] - centre[1]) < 1e-4
+    head = data.site_xpos[model.site("obj/head").id]
+    assert grip[1] - head[1] >= inst.head_width / 2 + 0.015  # the fingers fit between
+
+
+@pytest.mark.parametrize("inst", category("bottle").instances, ids=lambda i: i.instance_id)
+def test_bottle_grasp_height_is_on_the_body_and_the_cap_is_on_top(inst):
+    model, data = _compiled(inst)
+    grasp = data.site_xpos[model.site("obj/grasp").id]
+    assert 0.04 < grasp[2] - data.xpos[model.body("obj").id][2] < inst.body_height - 0.02
+    cap = model.geom("obj/cap")
+    top = data.geom_xpos[cap.id][2] + cap.size[1] - data.xpos[model.body("obj").id][2]
+    assert top == pytest.approx(inst.height, abs=1e-6)

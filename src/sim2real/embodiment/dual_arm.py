@@ -20,6 +20,7 @@ ARM_JOINTS = tuple(f"joint_{i}" for i in range(6))
 GRIPPER_JOINT = "left_carriage_joint"  # the actuated finger; the other mirrors it by an equality
 GRIPPER_ACTUATOR = "left_gripper"
 GRIPPER_TRAVEL_M = 0.044  # finger travel from closed (0) to open
+FINGER_BODIES = ("carriage_left", "carriage_right")
 ACTION_DIM = 14
 # Home: tip 0.25 m ahead of and 0.25 m above the base, pointing 45 degrees down, gripper open.
 HOME_JOINTS = (0.0, 0.875, 1.142, -1.052, 0.0, 0.0)
@@ -65,6 +66,11 @@ def attach_dual_arm(spec: mujoco.MjSpec, mounts: dict[ArmSide, ArmMount]) -> Non
         arm = load_arm_spec()
         camera = arm.camera(WRIST_CAMERA)
         camera.fovy = D405_FOVY_DEG
+        # Torsional friction on the fingers: a pinched object (a hammer held by its handle)
+        # otherwise pivots about the pinch axis as soon as the gripper tilts.
+        for finger in FINGER_BODIES:
+            for geom in arm.body(finger).geoms:
+                geom.condim = 4
         for actuator in arm.actuators:
             gains = JOINT_GAINS.get(actuator.target)
             if gains is not None:

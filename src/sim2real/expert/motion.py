@@ -33,6 +33,9 @@ class LineTo:
     position: np.ndarray
     rotation: np.ndarray
     speed: float | None = None  # peak linear speed in m/s; None = the planner's default
+    # Free-space moves may leave the straight line: a joint-space minimum-jerk move to the goal
+    # (often a much shorter joint path than the Cartesian line's).
+    joint_space: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class MotionPlanner:
             cartesian_time = MIN_JERK_PEAK * max(
                 distance / speed, angle / self.limits.angular_speed
             )
+            if move.joint_space:  # the line's IK chain found the goal's joints; go there direct
+                joints, fractions, cartesian_time = joints[[0, -1]], fractions[[0, -1]], 0.0
         slopes = np.abs(np.diff(joints, axis=0)) / np.diff(fractions)[:, None]
         joint_time = MIN_JERK_PEAK * float(slopes.max(initial=0.0)) / self.limits.joint_speed
         return fractions, joints, max(cartesian_time, joint_time)
