@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,29 +34,39 @@ class ScriptedExpert:
         self.env = env
         self.planner = MotionPlanner(env.robot, env.settings.control_dt)
 
+    def actions(self) -> Iterator[np.ndarray]:
+        """The expert's actions for the env's current episode, one per control step.
+
+        Lazy: a phase is planned only when the previous one has been executed, so the caller
+        must step the env with each action before asking for the next. Raises PlanningError.
+        """
+        env = self.env
+        command = env.home_action.copy()
+        for phase in env.task.expert(env.view, env.episode):
+            actions = self.planner.plan(command, phase.motions, phase.min_duration)
+            if phase.settle > 0:
+                actions = np.vstack([actions, self.planner.hold(actions[-1], phase.settle)])
+            for action in actions:
+                command = action
+                yield action
+
     def run(self, seed: int, on_step: StepCallback | None = None) -> ExpertEpisode:
         env = self.env
         started = time.perf_counter()
         observation, _ = env.reset(seed=seed)
         if on_step is not None:
             on_step(observation, env.home_action)
-        command = env.home_action.copy()
         failure = None
         try:
-            for phase in env.task.expert(env.view, env.episode):
-                actions = self.planner.plan(command, phase.motions, phase.min_duration)
-                if phase.settle > 0:
-                    actions = np.vstack([actions, self.planner.hold(actions[-1], phase.settle)])
-                for action in actions:
-                    observation, _, terminated, truncated, _ = env.step(action)
-                    command = action
-                    if on_step is not None:
-                        on_step(observation, action)
-                    if terminated or truncated:
-                        raise StopIteration
-            failure = "plan finished without success"
-        except StopIteration:
-            if not env.success:
+            for action in self.actions():
+                observation, _, terminated, truncated, _ = env.step(action)
+                if on_step is not None:
+                    on_step(observation, action)
+                if terminated or truncated:
+                    break
+            else:
+                failure = "plan finished without success"
+            if failure is None and not env.success:
                 failure = "step limit reached"
         except PlanningError as error:
             failure = f"planning failed: {error}"

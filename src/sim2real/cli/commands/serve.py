@@ -1,0 +1,35 @@
+"""`sim2real serve`: serve any policy over websocket (msgpack + numpy, openpi's exchange)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sim2real.cli.output import console
+
+
+def serve_command(
+    policy: Annotated[str, typer.Option(help="expert, zero, replay:FILE.npy or CKPT.pt")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port (0: any free port)")] = 8000,
+) -> None:
+    """Serve a policy until interrupted; every client gets its own policy instance."""
+    import asyncio
+
+    from sim2real.policy.server import PolicyServer
+    from sim2real.policy.spec import load_policy
+
+    server = PolicyServer(lambda: load_policy(policy), host, port)
+
+    def ready(bound: int) -> None:
+        console.print(f"serving {policy} on ws://{host}:{bound}", highlight=False)
+
+    try:
+        asyncio.run(server.serve_forever(ready))
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)

@@ -1,0 +1,1 @@
+"""Evaluation: rollouts of any Policy, Sim-OOD suites, statistics, results and reports."""

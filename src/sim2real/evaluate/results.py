@@ -1,0 +1,56 @@
+"""Evaluation results on disk: per-episode JSON lines, a summary, a Markdown table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sim2real.errors import Sim2RealError
+from sim2real.evaluate.runner import EvalResult
+from sim2real.media import atomic_path
+
+EPISODES_FILE = "episodes.jsonl"
+SUMMARY_FILE = "summary.json"
+TABLE_FILE = "results.md"
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_path(path, path.suffix) as tmp:
+        tmp.write_text(text)
+
+
+def write_results(out: Path, result: EvalResult) -> dict[str, Any]:
+    summary = result.summary()
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / EPISODES_FILE, "".join(json.dumps(r.as_dict()) + "\n" for r in result.records))
+    _write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2))
+    _write_text(out / TABLE_FILE, summary_table(summary))
+    return summary
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    low, high = summary["ci95"]
+    lines = [
+        f"# {summary['label']} on {summary['task']}",
+        "",
+        "| task | policy | success | rate | 95% CI (Wilson) | skipped seeds |",
+        "|---|---|---|---|---|---|",
+        f"| {summary['task']} | {summary['label']} | {summary['successes']}/{summary['episodes']} "
+        f"| {summary['success_rate']:.1%} | [{low:.1%}, {high:.1%}] | {summary['skipped']} |",
+    ]
+    if summary["failures"]:
+        lines += ["", "## Failures", ""]
+        lines += [f"- seed {seed}: {reason}" for seed, reason in summary["failures"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def load_summary(path: Path) -> dict[str, Any]:
+    """A summary from an eval output folder (or the summary.json file itself)."""
+    file = path / SUMMARY_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise Sim2RealError(f"no evaluation results at {path} (expected {SUMMARY_FILE})")
+    try:
+        return json.loads(file.read_text())
+    except json.JSONDecodeError as error:
+        raise Sim2RealError(f"corrupt results file {file}: {error}") from None

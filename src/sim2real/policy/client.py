@@ -1,0 +1,55 @@
+"""RemotePolicy: a Policy served elsewhere (ours, openpi's or RoboArena's) over websocket."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+from websockets.exceptions import WebSocketException
+from websockets.sync.client import connect
+
+from sim2real.errors import Sim2RealError
+from sim2real.policy.msgpack_numpy import packb, unpackb
+from sim2real.policy.protocol import PolicyError, PolicyMetadata
+from sim2real.policy.server import MAX_MESSAGE_BYTES
+
+
+class RemotePolicy:
+    def __init__(self, url: str, timeout: float = 60.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._connection = ExitStack()  # websockets wants its sync connection used as a context
+        try:
+            self._socket = self._connection.enter_context(
+                connect(url, max_size=MAX_MESSAGE_BYTES, compression=None, open_timeout=timeout)
+            )
+            info = unpackb(self._socket.recv(timeout=timeout))
+        except (OSError, WebSocketException, TimeoutError) as error:
+            raise Sim2RealError(f"cannot reach the policy server at {url}: {error}") from None
+        self.supports_reset = bool(info.pop("supports_reset", False))
+        metadata = PolicyMetadata.from_dict({"name": url, **info})
+        self.metadata = metadata
+
+    def _request(self, message: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self._socket.send(packb(message))
+            reply = unpackb(self._socket.recv(timeout=self.timeout))
+        except (OSError, WebSocketException, TimeoutError) as error:
+            raise PolicyError(f"lost the policy server at {self.url}: {error}") from None
+        if isinstance(reply, dict) and "error" in reply:
+            raise PolicyError(f"policy server error: {reply['error']}")
+        return reply
+
+    def reset(self, episode: dict[str, Any] | None = None) -> None:
+        if self.supports_reset:  # openpi-style servers have no reset message
+            self._request({"reset": episode or {}})
+
+    def infer(self, observation: dict[str, Any]) -> np.ndarray:
+        reply = self._request(dict(observation))
+        if "actions" not in reply:
+            raise PolicyError(f"policy server replied without 'actions': keys {sorted(reply)}")
+        return reply["actions"]
+
+    def close(self) -> None:
+        self._connection.close()

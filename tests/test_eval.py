@@ -1,0 +1,125 @@
+"""Policies in evaluation: expert upper bound, baselines, broken policies, workers, results."""
+
+import json
+
+import numpy as np
+import pytest
+
+import sim2real
+from sim2real.evaluate.rollout import run_episode
+from sim2real.evaluate.runner import EvalSpec, evaluate
+from sim2real.policy.builtin import ExpertPolicy, ReplayPolicy, ZeroMotionPolicy
+from sim2real.policy.protocol import PolicyMetadata
+from sim2real.settings import make_settings
+from tests.conftest import rollout
+
+BLIND = make_settings(cameras=()).model_dump(mode="json")
+
+
+class BrokenPolicy:
+    metadata = PolicyMetadata(name="broken")
+
+    def __init__(self, chunk):
+        self.chunk = chunk
+
+    def reset(self, episode=None):
+        pass
+
+    def infer(self, observation):
+        return self.chunk
+
+
+def test_expert_policy_matches_the_scripted_expert(blind_env):
+    record = run_episode(blind_env, ExpertPolicy(), seed=3)
+    actions, _ = rollout(blind_env, seed=3)
+    assert record.success and record.steps == len(actions) - 1
+
+
+def test_replay_of_expert_actions_succeeds(blind_env):
+    actions, _ = rollout(blind_env, seed=5)
+    record = run_episode(blind_env, ReplayPolicy(np.array(actions[1:]), chunk_size=8), seed=5)
+    assert record.success and record.inferences == -(-record.steps // 8)
+
+
+def test_zero_motion_fails_at_the_step_limit(blind_env):
+    record = run_episode(blind_env, ZeroMotionPolicy(), seed=0)
+    assert not record.success and record.steps == blind_env.max_steps
+    assert record.failure == "step limit reached"
+
+
+@pytest.mark.parametrize(
+    ("chunk", "reason"),
+    [
+        (np.zeros((3, 13)), "shape (3, 13)"),
+        (np.full((2, 14), np.nan), "non-finite action"),
+        (np.full((1, 14), 50.0), "invalid action[0] (left joint1): 50"),
+    ],
+)
+def test_broken_policies_are_recorded_as_failures_with_reasons(blind_env, chunk, reason):
+    record = run_episode(blind_env, BrokenPolicy(chunk), seed=0)
+    assert not record.success and reason in record.failure
+
+
+def test_execute_first_m_actions_of_each_chunk(blind_env):
+    actions, _ = rollout(blind_env, seed=2)
+    replay = ReplayPolicy(np.array(actions[1:]), chunk_size=10)
+    record = run_episode(blind_env, replay, seed=2, execute=10)
+    assert record.success
+    # executing only 5 of every 10 skips half the plan: the replay runs ahead of the robot
+    record = run_episode(blind_env, ReplayPolicy(np.array(actions[1:]), chunk_size=10), seed=2, execute=5)
+    assert record.inferences > 0 and record.steps <= blind_env.max_steps
+
+
+def test_expert_evaluates_to_its_success_rate_and_workers_do_not_change_results():
+    spec = EvalSpec("click_bell", BLIND, "expert")
+    one = evaluate(spec, episodes=4, first_seed=10, workers=1)
+    two = evaluate(spec, episodes=4, first_seed=10, workers=2)
+    assert one.success_rate == 1.0 and one.skipped == []
+    assert [r.as_dict() | {"seconds": 0} for r in one.records] == [
+        r.as_dict() | {"seconds": 0} for r in two.records
+    ]
+
+
+def test_unsolvable_seeds_are_skipped():
+    # OOD table heights raised beyond ~4 cm are out of the arm's reach: the expert fails, so the
+    # seed does not count (as RoboTwin 2.0), and the skip is reported.
+    settings = make_settings(cameras=(), randomize="TH", split="ood").model_dump(mode="json")
+    result = evaluate(EvalSpec("click_bell", settings, "zero"), episodes=6, first_seed=0)
+    assert len(result.records) == 6
+    assert all(seed not in result.skipped for seed in (r.seed for r in result.records))
+    summary = result.summary()
+    assert summary["skipped"] == len(result.skipped)
+
+
+def test_eval_cli_writes_records_summary_and_videos(tmp_path):
+    from tests.test_cli import run_cli
+
+    out = tmp_path / "eval"
+    result = run_cli("eval", "--policy", "expert", "--episodes", "2", "--out", str(out),
+                     "--image-size", "64x48", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["success_rate"] == 1.0 and summary["episodes"] == 2 and summary["skipped"] == 0
+    assert len(summary["ci95"]) == 2
+    lines = (out / "episodes.jsonl").read_text().splitlines()
+    assert [json.loads(line)["seed"] for line in lines] == [0, 1]
+    assert len(list((out / "videos").glob("*.mp4"))) == 2
+    assert "click_bell" in (out / "results.md").read_text()
+
+
+def test_report_and_compare_cli(tmp_path):
+    from tests.test_cli import run_cli
+
+    for policy, label in (("expert", "expert"), ("zero", "zero")):
+        result = run_cli("eval", "--policy", policy, "--label", label, "--episodes", "3",
+                         "--out", str(tmp_path / label), "--no-videos", "--json")
+        assert result.returncode == 0, result.stderr
+    result = run_cli("report", str(tmp_path / "expert"), str(tmp_path / "zero"),
+                     "--out", str(tmp_path / "report"), "--json")
+    assert result.returncode == 0, result.stderr
+    table = (tmp_path / "report" / "report.md").read_text()
+    assert "| expert | 100% [" in table and "| zero | 0% [" in table
+    assert (tmp_path / "report" / "report.png").stat().st_size > 1000
+    result = run_cli("compare", str(tmp_path / "zero"), str(tmp_path / "expert"), "--json")
+    comparison = json.loads(result.stdout)
+    assert comparison["difference"] == 1.0 and 0 < comparison["p_value"] < 0.05

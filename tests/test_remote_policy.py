@@ -1,0 +1,95 @@
+"""Remote policies over websocket: a real server process on 127.0.0.1, real clients."""
+
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from websockets.sync.client import connect
+
+from sim2real.evaluate.rollout import run_episode
+from sim2real.policy.builtin import ExpertPolicy
+from sim2real.policy.client import RemotePolicy
+from sim2real.policy.msgpack_numpy import packb, unpackb
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim2real", "serve", "--policy", "expert", "--port", "0"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    url = None
+    deadline = time.time() + 120
+    while url is None and time.time() < deadline:
+        line = process.stderr.readline()
+        match = re.search(r"(ws://127\.0\.0\.1:\d+)", line)
+        if match:
+            url = match.group(1)
+        elif process.poll() is not None:
+            break
+    if url is None:
+        process.kill()
+        pytest.fail("the policy server did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_metadata_on_connect(server_url):
+    policy = RemotePolicy(server_url)
+    assert policy.metadata.name == "expert" and policy.metadata.privileged
+    assert policy.supports_reset
+    policy.close()
+
+
+def test_remote_expert_equals_local_expert_per_seed(server_url, blind_env):
+    remote = RemotePolicy(server_url)
+    for seed in (1, 2, 3):
+        local_record = run_episode(blind_env, ExpertPolicy(), seed)
+        remote_record = run_episode(blind_env, remote, seed)
+        assert remote_record.success == local_record.success
+        assert remote_record.steps == local_record.steps
+        assert remote_record.inferences == local_record.inferences
+    remote.close()
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        (b"\xc1\xff not msgpack", "not valid msgpack"),
+        (packb([1, 2, 3]), "expected a map"),
+        (packb({"instruction": "no state"}), "needs at least 'state'"),
+        ("a text frame", "expected a binary msgpack message"),
+    ],
+)
+def test_malformed_messages_get_an_error_reply_and_the_server_keeps_serving(server_url, message, error):
+    with connect(server_url) as socket:
+        unpackb(socket.recv(timeout=30))  # metadata
+        socket.send(message)
+        reply = unpackb(socket.recv(timeout=30))
+        assert re.search(error, reply["error"]), reply
+    policy = RemotePolicy(server_url)  # still serving
+    policy.close()
+
+
+def test_a_client_leaving_mid_episode_does_not_disturb_another(server_url, blind_env):
+    observation, info = blind_env.reset(seed=4)
+    leaver = RemotePolicy(server_url)
+    leaver.reset(info["episode"])
+    leaver.infer(observation)
+    stayer = RemotePolicy(server_url)
+    leaver.close()  # gone mid-episode
+    record = run_episode(blind_env, stayer, seed=4)
+    assert record.success
+    stayer.close()
+
+
+def test_arrays_round_trip_exactly():
+    images = {"images/head": np.random.default_rng(0).integers(0, 255, (24, 32, 3), dtype=np.uint8)}
+    message = {**images, "state": np.linspace(0, 1, 14), "instruction": "Click the bell."}
+    back = unpackb(packb(message))
+    np.testing.assert_array_equal(back["images/head"], message["images/head"])
+    assert back["state"].dtype == np.float64 and back["instruction"] == "Click the bell."
