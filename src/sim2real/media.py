@@ -13,11 +13,17 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 
+TEMP_PREFIX = ".tmp-"  # marks files that atomic_path had not yet renamed into place
+
+
 @contextmanager
 def atomic_path(path: Path, suffix: str):
-    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it into place only if the block succeeds.
+
+    A process killed with SIGKILL cannot clean up; its temporary file keeps TEMP_PREFIX, so a
+    later run can sweep it with `remove_temporaries`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -26,6 +32,14 @@ def atomic_path(path: Path, suffix: str):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_temporaries(root: Path) -> int:
+    """Delete temporary files left under `root` by killed writers; returns how many."""
+    stale = [p for p in root.rglob(f"{TEMP_PREFIX}*") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
 
 
 def _umask() -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,19 +104,24 @@ class Pool:
         self.workers = max(1, workers)
         self.ray_address = ray_address
 
-    def map(self, fn: Callable, args: Sequence[tuple]) -> list:
+    def map(self, fn: Callable, args: Sequence[tuple]) -> Iterator:
+        """fn(*a) for each a, yielded in order as they complete (so callers can show progress)."""
         if self.ray_address:
             import ray
 
             ray.init(address=self.ray_address, ignore_reinit_error=True, log_to_driver=False)
             remote = ray.remote(fn)
-            return ray.get([remote.remote(*a) for a in args])
+            for handle in [remote.remote(*a) for a in args]:
+                yield ray.get(handle)
+            return
         if self.workers == 1 or len(args) == 1:
-            return [fn(*a) for a in args]
+            for a in args:
+                yield fn(*a)
+            return
         # spawn, not fork: each worker needs its own fresh OpenGL/EGL context and MuJoCo state
         context = multiprocessing.get_context("spawn")
         with futures.ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            return list(pool.map(fn, *zip(*args, strict=True)))
+            yield from pool.map(fn, *zip(*args, strict=True))
 
 
 def split(seeds: Sequence[int], parts: int) -> list[list[int]]:

@@ -1,0 +1,64 @@
+"""`sim2real generate`: successful expert demonstrations into a LeRobot v3 dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim2real.cli.options import JsonFlag, SeedOption, SizeOption, TaskOption, settings_from_options
+from sim2real.cli.output import console, print_json, progress_bar
+
+
+def generate_command(
+    out: Annotated[Path, typer.Option(help="dataset folder")],
+    task: TaskOption = "click_bell",
+    episodes: Annotated[int, typer.Option(min=1, help="successful episodes to keep")] = 100,
+    randomize: Annotated[str, typer.Option(help="clean, BG, TH+CP+BG, all, ...")] = "clean",
+    granularity: Annotated[str, typer.Option(help="episode or frame")] = "episode",
+    split: Annotated[str, typer.Option(help="train or ood ranges")] = "train",
+    fidelity: Annotated[str, typer.Option(help="low, medium or high")] = "low",
+    physics: Annotated[str, typer.Option(help="default or extreme")] = "default",
+    instructions: Annotated[str, typer.Option(help="seen or unseen instruction templates")] = "seen",
+    cameras: Annotated[str, typer.Option(help="comma list of cameras")] = "head,left_wrist,right_wrist",
+    image_size: SizeOption = None,
+    seed: SeedOption = 0,
+    workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 1,
+    ray: Annotated[str | None, typer.Option("--ray", help="Ray cluster address")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Generate demonstrations; re-running the same command resumes an interrupted run."""
+    from sim2real.data.generate import GenerateSpec, generate
+
+    settings = settings_from_options(
+        cameras=cameras, image_size=image_size, randomize=randomize, granularity=granularity,
+        split=split, fidelity=fidelity, physics=physics, instructions=instructions,
+    )
+    spec = GenerateSpec(task, settings.model_dump(mode="json"), episodes, seed)
+    with progress_bar() as progress:
+        seeds = progress.add_task("find successful seeds", total=episodes, status="")
+        counts = {"ok": 0, "failed": 0}
+
+        def on_seed(success: bool) -> None:
+            counts["ok" if success else "failed"] += 1
+            done = counts["ok"] + counts["failed"]
+            progress.update(seeds, completed=counts["ok"], status=(
+                f"successes {counts['ok']}, failures {counts['failed']} ({counts['ok'] / done:.0%})"))
+
+        render = progress.add_task("render and write", total=episodes, status="")
+        summary = generate(spec, out, workers, ray, on_seed, lambda n: progress.advance(render, n))
+        progress.update(seeds, completed=episodes)
+    summary["out"] = str(out)
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"{summary['episodes']} episodes ({summary['frames']} frames, {summary['tasks']} instructions) "
+        f"in {out}; {summary['failures']} expert failures skipped; "
+        f"{summary['bytes'] / summary['episodes'] / 1e6:.2f} MB per episode"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate_command)

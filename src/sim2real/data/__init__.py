@@ -1,0 +1,1 @@
+"""Datasets of demonstrations in the LeRobot v3 layout, written with pyarrow and av."""

@@ -1,0 +1,128 @@
+"""Build a dataset's shared metadata from its finished episodes, atomically:
+meta/info.json, meta/stats.json, meta/tasks.parquet, meta/episodes/..., and the dataset card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim2real.data import layout
+from sim2real.data.stats import image_stats, numeric_stats
+from sim2real.errors import Sim2RealError
+from sim2real.media import atomic_path
+
+
+def load_records(root: Path) -> list[dict[str, Any]]:
+    records = [json.loads(p.read_text()) for p in sorted((root / layout.STAGING).glob("episode_*.json"))]
+    return sorted(records, key=lambda r: r["episode_index"])
+
+
+def _write(path: Path, write) -> None:
+    with atomic_path(path, path.suffix) as tmp:
+        write(tmp)
+
+
+def numeric_columns(root: Path, records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    tables = [pq.read_table(layout.data_file(root, r["episode_index"])) for r in records]
+    table = pa.concat_tables(tables)
+    return {
+        name: np.asarray(table[name].to_pylist(), dtype=np.float64).reshape(len(table), -1)
+        for name in ("observation.state", "action", "timestamp", "frame_index", "episode_index",
+                     "index", "task_index")
+    }
+
+
+def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    records = load_records(root)
+    if not records:
+        raise Sim2RealError(f"{root} has no finished episodes")
+    cameras = tuple(settings["cameras"])
+    fps = float(settings["control_hz"])
+    image_size = tuple(settings["image_size"])
+    total_frames = sum(r["length"] for r in records)
+
+    columns = numeric_columns(root, records)
+    stats = {name: numeric_stats(values) for name, values in columns.items()}
+    for camera in cameras:
+        histograms = sum(np.array(r["image_histograms"][camera]) for r in records)
+        stats[layout.video_key(camera)] = image_stats(histograms, total_frames)
+    _write(root / "meta" / "stats.json", lambda p: p.write_text(json.dumps(stats, indent=1)))
+
+    instructions: dict[int, str] = {r["task_index"]: r["instruction"] for r in records}
+    _write(root / "meta" / "tasks.parquet", lambda p: pq.write_table(pa.table({
+        "task_index": pa.array(sorted(instructions), pa.int64()),
+        "task": pa.array([instructions[i] for i in sorted(instructions)]),
+    }), p))
+
+    episode_columns: dict[str, list] = {
+        "episode_index": [r["episode_index"] for r in records],
+        "tasks": [[r["instruction"]] for r in records],
+        "length": [r["length"] for r in records],
+        "data/chunk_index": [layout.chunk_of(r["episode_index"])[0] for r in records],
+        "data/file_index": [r["episode_index"] for r in records],
+        "dataset_from_index": [r["dataset_from_index"] for r in records],
+        "dataset_to_index": [r["dataset_to_index"] for r in records],
+        "seed": [r["seed"] for r in records],
+        "episode": [json.dumps(r["episode"], sort_keys=True) for r in records],
+    }
+    for camera in cameras:
+        key = layout.video_key(camera)
+        episode_columns[f"videos/{key}/chunk_index"] = episode_columns["data/chunk_index"]
+        episode_columns[f"videos/{key}/file_index"] = episode_columns["data/file_index"]
+        episode_columns[f"videos/{key}/from_timestamp"] = [0.0] * len(records)
+        episode_columns[f"videos/{key}/to_timestamp"] = [r["length"] / fps for r in records]
+    episode_columns["meta/episodes/chunk_index"] = [0] * len(records)
+    episode_columns["meta/episodes/file_index"] = [0] * len(records)
+    _write(root / layout.EPISODES_PATH, lambda p: pq.write_table(pa.table(episode_columns), p))
+
+    info = {
+        "codebase_version": layout.CODEBASE_VERSION,
+        "robot_type": "dual_widowx_ai",
+        "total_episodes": len(records),
+        "total_frames": total_frames,
+        "total_tasks": len(instructions),
+        "chunks_size": layout.CHUNKS_SIZE,
+        "data_files_size_in_mb": 100,
+        "video_files_size_in_mb": 500,
+        "fps": fps,
+        "splits": {"train": f"0:{len(records)}"},
+        "data_path": layout.DATA_PATH,
+        "video_path": layout.VIDEO_PATH if cameras else None,
+        "features": layout.features(cameras, image_size, fps),
+        "sim2real": {"task": records[0]["episode"]["task"], "settings": settings,
+                     "randomization_path": layout.RANDOMIZATION_PATH},
+    }
+    _write(root / "meta" / "info.json", lambda p: p.write_text(json.dumps(info, indent=2)))
+    _write(root / "README.md", lambda p: p.write_text(dataset_card(info, records)))
+    return {"episodes": len(records), "frames": total_frames, "tasks": len(instructions),
+            "bytes": sum(f.stat().st_size for f in root.rglob("*") if f.is_file())}
+
+
+def dataset_card(info: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    settings = info["sim2real"]["settings"]
+    seeds = [r["seed"] for r in records]
+    return f"""# {info['sim2real']['task']}: {info['total_episodes']} expert demonstrations
+
+Generated by `sim2real generate` (LeRobot {info['codebase_version']} layout).
+
+| | |
+|---|---|
+| task | {info['sim2real']['task']} |
+| episodes / frames | {info['total_episodes']} / {info['total_frames']} |
+| control rate | {info['fps']:g} Hz |
+| cameras | {', '.join(settings['cameras']) or 'none'} at {settings['image_size'][0]}x{settings['image_size'][1]} |
+| randomization | {settings.get('randomize', 'clean')} ({settings.get('granularity', 'episode')}-wise, {settings.get('split', 'train')} split) |
+| fidelity | {settings.get('fidelity', 'low')} |
+| physics | friction {settings['physics']['friction']}, restitution {settings['physics']['restitution']}, gravity {settings['physics']['gravity']} |
+| instructions | {settings.get('instructions', 'seen')} set, {info['total_tasks']} distinct |
+| seeds | {seeds[0]}..{seeds[-1]} ({len(seeds)} successful) |
+
+Only successful episodes of the scripted expert are kept. Each episode's seed and full settings
+are in `meta/episodes/` (column `episode`), so `sim2real` can regenerate it bit for bit. The
+randomization parameters of every frame are in `randomization/` (JSON per frame, keyed by `index`).
+"""
