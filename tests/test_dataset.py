@@ -143,3 +143,24 @@ def test_a_folder_from_another_command_is_refused(dataset):
 
     with pytest.raises(Sim2RealError, match="different command"):
         generate(GenerateSpec("click_bell", SETTINGS, episodes=2, first_seed=5), dataset)
+
+
+def test_ray_cluster_gives_the_same_dataset(dataset, tmp_path):
+    """A local Ray head started by the test on 127.0.0.1, stopped after it."""
+    import socket
+
+    import ray
+
+    ray_cli = str(Path(sys.executable).parent / "ray")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    subprocess.run([ray_cli, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
+                    "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+                   check=True, capture_output=True, timeout=180)
+    try:
+        generate(SPEC, tmp_path / "ray", ray_address=f"127.0.0.1:{port}")
+        assert content(tmp_path / "ray") == content(dataset)
+    finally:
+        ray.shutdown()
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=120)
