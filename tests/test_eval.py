@@ -123,3 +123,18 @@ def test_report_and_compare_cli(tmp_path):
     result = run_cli("compare", str(tmp_path / "zero"), str(tmp_path / "expert"), "--json")
     comparison = json.loads(result.stdout)
     assert comparison["difference"] == 1.0 and 0 < comparison["p_value"] < 0.05
+
+
+def test_sim_ood_suite_varies_one_factor_at_a_time(tmp_path):
+    from tests.test_cli import run_cli
+
+    result = run_cli("eval", "--policy", "expert", "--suite", "sim-ood", "--episodes", "2",
+                     "--out", str(tmp_path), "--no-videos", "--json")
+    assert result.returncode == 0, result.stderr
+    suite = json.loads(result.stdout)
+    assert list(suite["factors"]) == ["BG", "LT", "TD", "CP", "TH"]
+    for factor, summary in suite["factors"].items():
+        assert summary["settings"]["randomize"] == factor and summary["settings"]["split"] == "ood"
+        assert summary["success_rate"] == 1.0  # the expert solves every seed it was not skipped on
+        assert (tmp_path / factor / "episodes.jsonl").is_file()
+    assert suite["success_rate"] == 1.0 and suite["episodes"] == 10
