@@ -1,4 +1,4 @@
-"""`sim2real dataset info|validate`: inspect and check datasets."""
+"""`sim2real dataset info|validate|export`: inspect, check and convert datasets."""
 
 from __future__ import annotations
 
@@ -51,6 +51,23 @@ def validate_command(root: Annotated[Path, typer.Argument(help="dataset folder")
         console.print(f"{root}: valid")
     if problems:
         raise typer.Exit(1)
+
+
+@dataset_app.command("export")
+def export_command(
+    root: Annotated[Path, typer.Argument(help="dataset folder")],
+    out: Annotated[Path, typer.Option(help="output folder")],
+    format: Annotated[str, typer.Option("--format", help="robotwin-hdf5")] = "robotwin-hdf5",
+) -> None:
+    """Export to another ecosystem's layout (RoboTwin 2.0 HDF5: one file per episode)."""
+    from sim2real.errors import invalid
+
+    if format != "robotwin-hdf5":
+        raise invalid("format", format, "robotwin-hdf5")
+    from sim2real.data.export_robotwin import export_robotwin
+
+    written = export_robotwin(root, out)
+    console.print(f"wrote {len(written)} episodes to {out}/data/")
 
 
 def register(app: typer.Typer) -> None:

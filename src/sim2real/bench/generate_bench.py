@@ -1,0 +1,78 @@
+"""`sim2real bench generate`: generation speed against its floor.
+
+The floor is what generation cannot avoid: the bare mj_step calls and bare mujoco.Renderer renders
+of exactly the frames the dataset holds, timed in the same run. Everything above it (the seed
+search, IK planning, encoding, parquet, bookkeeping) is our overhead.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import mujoco
+
+from sim2real.data.generate import GenerateSpec, generate
+from sim2real.data.reader import Dataset
+from sim2real.settings import make_settings
+
+
+def _floor_seconds(root: Path, spec: GenerateSpec) -> float:
+    from sim2real.env import make
+    from sim2real.render.cameras import MODEL_CAMERA
+
+    env = make(spec.task, **{**spec.settings, "cameras": ()})
+    width, height = spec.settings["image_size"]
+    renderer = mujoco.Renderer(env.model, height=height, width=width)
+    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = spec.settings["render"]["shadows"]
+    cameras = [env.model.camera(MODEL_CAMERA[c]).id for c in spec.settings["cameras"]]
+    dataset = Dataset(root)
+    total = 0.0
+    for index in range(len(dataset)):
+        episode = dataset.episode(index)
+        env.reset(seed=episode.seed)  # the same initial state (set-up, not timed)
+        ctrl = [env.robot.action_to_ctrl(a) for a in episode.actions]
+        started = time.perf_counter()
+        for action_ctrl in ctrl:
+            for camera in cameras:  # the frame recorded with this action
+                renderer.update_scene(env.data, camera=camera)
+                renderer.render()
+            env.data.ctrl[env.robot.ctrl_index] = action_ctrl
+            for _ in range(env.substeps):
+                mujoco.mj_step(env.model, env.data)
+        total += time.perf_counter() - started
+    renderer.close()
+    env.close()
+    return total
+
+
+def bench_generate(task: str, episodes: int, image_size: tuple[int, int]) -> dict[str, Any]:
+    settings = make_settings(image_size=image_size).model_dump(mode="json")
+    spec = GenerateSpec(task, settings, episodes, first_seed=0)
+    with tempfile.TemporaryDirectory() as scratch:
+        one, two = Path(scratch) / "one", Path(scratch) / "two"
+        started = time.perf_counter()
+        summary = generate(spec, one, workers=1)
+        one_worker = time.perf_counter() - started
+        floor = _floor_seconds(one, spec)
+        started = time.perf_counter()
+        generate(spec, two, workers=2)
+        two_workers = time.perf_counter() - started
+    return {
+        "task": task,
+        "episodes": episodes,
+        "cameras": settings["cameras"],
+        "image_size": list(image_size),
+        "seconds_one_worker": one_worker,
+        "episodes_per_hour_per_core": 3600 * episodes / one_worker,
+        "floor_seconds": floor,
+        "ratio_to_floor": one_worker / floor,
+        "ratio_target": 1.5,
+        "seconds_two_workers": two_workers,
+        "speedup_two_workers": one_worker / two_workers,
+        "speedup_target": 1.7,
+        "bytes_per_episode": summary["bytes"] / episodes,
+        "frames": summary["frames"],
+    }

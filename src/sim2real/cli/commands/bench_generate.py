@@ -1,0 +1,34 @@
+"""`sim2real bench generate`: demonstration generation against its floor, and worker scaling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sim2real.cli.options import JsonFlag, TaskOption
+from sim2real.cli.output import print_json, stdout
+
+
+def bench_generate_command(
+    task: TaskOption = "click_bell",
+    episodes: Annotated[int, typer.Option(min=1, help="episodes per measurement")] = 4,
+    image_size: Annotated[str, typer.Option("--image-size")] = "640x480",
+    as_json: JsonFlag = False,
+) -> None:
+    """Episodes/hour/core (3 cameras, low fidelity), ratio to bare mj_step + renders, 1->2 workers."""
+    from sim2real.bench.generate_bench import bench_generate
+    from sim2real.settings import parse_image_size
+
+    report = bench_generate(task, episodes, parse_image_size(image_size))
+    if as_json:
+        print_json(report)
+        return
+    for key, value in report.items():
+        stdout.print(f"{key:>28}: {value:.3f}" if isinstance(value, float) else f"{key:>28}: {value}")
+
+
+def register(app: typer.Typer) -> None:
+    from sim2real.cli.commands.bench import bench_app
+
+    bench_app.command("generate")(bench_generate_command)
