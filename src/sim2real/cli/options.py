@@ -13,6 +13,16 @@ SizeOption = Annotated[
     str | None, typer.Option("--image-size", help="WIDTHxHEIGHT of every camera image")
 ]
 
+# The scene and rendering settings that generation and evaluation share.
+RandomizeOption = Annotated[str, typer.Option(help="clean, BG, TH+CP+BG, all, ...")]
+SplitOption = Annotated[str, typer.Option(help="train or ood ranges")]
+GranularityOption = Annotated[str, typer.Option(help="episode or frame")]
+FidelityOption = Annotated[str, typer.Option(help="low, medium or high")]
+PhysicsOption = Annotated[str, typer.Option(help="default or extreme")]
+InstructionsOption = Annotated[str, typer.Option(help="seen or unseen instruction templates")]
+WorkersOption = Annotated[int, typer.Option(min=1, help="local worker processes")]
+RayOption = Annotated[str | None, typer.Option("--ray", help="Ray cluster address")]
+
 
 def settings_from_options(**fields: Any):
     """EnvSettings from command-line values; None means 'use the default'."""

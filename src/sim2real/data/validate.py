@@ -18,6 +18,17 @@ def _video_frames(path: Path) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
+def _read(root: Path, path: Path, reader, episode: int, problems: list[str]):
+    """reader(path), or None with the problem (missing or corrupt file) noted."""
+    try:
+        return reader(path)
+    except FileNotFoundError:
+        problems.append(f"episode {episode}: missing {path.relative_to(root)}")
+    except Exception as error:
+        problems.append(f"episode {episode}: corrupt {path.relative_to(root)} ({error})")
+    return None
+
+
 def validate(root: Path) -> list[str]:
     """Problems found, each a sentence naming the file and what is wrong; empty if valid."""
     problems: list[str] = []
@@ -39,27 +50,15 @@ def validate(root: Path) -> list[str]:
     for row in episodes:
         index, length = row["episode_index"], row["length"]
         data = layout.data_file(root, index)
-        try:
-            rows = pq.read_metadata(data).num_rows
-        except FileNotFoundError:
-            problems.append(f"episode {index}: missing {data.relative_to(root)}")
-            continue
-        except Exception as error:
-            problems.append(f"episode {index}: corrupt {data.relative_to(root)} ({error})")
+        rows = _read(root, data, lambda p: pq.read_metadata(p).num_rows, index, problems)
+        if rows is None:
             continue
         if rows != length:
             problems.append(f"episode {index}: {data.relative_to(root)} has {rows} frames, metadata says {length}")
         for key in cameras:
             video = layout.video_file(root, key.removeprefix("observation.images."), index)
-            try:
-                frames = _video_frames(video)
-            except FileNotFoundError:
-                problems.append(f"episode {index}: missing {video.relative_to(root)}")
-                continue
-            except Exception as error:
-                problems.append(f"episode {index}: corrupt {video.relative_to(root)} ({error})")
-                continue
-            if frames != rows:
+            frames = _read(root, video, _video_frames, index, problems)
+            if frames is not None and frames != rows:
                 problems.append(f"episode {index}: {video.relative_to(root)} has {frames} frames, data has {rows}")
         records.append({"episode_index": index})
     if problems:

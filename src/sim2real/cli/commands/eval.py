@@ -7,24 +7,38 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag, SeedOption, SizeOption, TaskOption, settings_from_options
+from sim2real.cli.options import (
+    FidelityOption,
+    GranularityOption,
+    InstructionsOption,
+    JsonFlag,
+    PhysicsOption,
+    RandomizeOption,
+    RayOption,
+    SeedOption,
+    SizeOption,
+    SplitOption,
+    TaskOption,
+    WorkersOption,
+    settings_from_options,
+)
 from sim2real.cli.output import console, print_json, progress_bar, stdout
 
 
 def eval_command(
     policy: Annotated[str, typer.Option(help="expert, zero, replay:FILE.npy, ws://HOST:PORT or CKPT.pt")],
     task: TaskOption = "click_bell",
-    randomize: Annotated[str, typer.Option(help="clean, BG, TH+CP+BG, all, ...")] = "clean",
-    split: Annotated[str, typer.Option(help="train or ood ranges")] = "train",
-    granularity: Annotated[str, typer.Option(help="episode or frame")] = "episode",
-    fidelity: Annotated[str, typer.Option(help="low, medium or high")] = "low",
-    physics: Annotated[str, typer.Option(help="default or extreme")] = "default",
-    instructions: Annotated[str, typer.Option(help="seen or unseen instruction templates")] = "seen",
+    randomize: RandomizeOption = "clean",
+    split: SplitOption = "train",
+    granularity: GranularityOption = "episode",
+    fidelity: FidelityOption = "low",
+    physics: PhysicsOption = "default",
+    instructions: InstructionsOption = "seen",
     episodes: Annotated[int, typer.Option(min=1, help="expert-solvable seeds to evaluate")] = 20,
     seed: SeedOption = 0,
     out: Annotated[Path, typer.Option(help="results folder")] = Path("out/eval"),
-    workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 1,
-    ray: Annotated[str | None, typer.Option("--ray", help="Ray cluster address")] = None,
+    workers: WorkersOption = 1,
+    ray: RayOption = None,
     suite: Annotated[str | None, typer.Option(help="sim-ood: one factor at a time on its OOD range")] = None,
     execute: Annotated[int | None, typer.Option(min=1, help="actions executed per chunk (default all)")] = None,
     label: Annotated[str | None, typer.Option(help="row name in reports (default: the policy)")] = None,

@@ -7,7 +7,21 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag, SeedOption, SizeOption, TaskOption, settings_from_options
+from sim2real.cli.options import (
+    FidelityOption,
+    GranularityOption,
+    InstructionsOption,
+    JsonFlag,
+    PhysicsOption,
+    RandomizeOption,
+    RayOption,
+    SeedOption,
+    SizeOption,
+    SplitOption,
+    TaskOption,
+    WorkersOption,
+    settings_from_options,
+)
 from sim2real.cli.output import console, print_json, progress_bar
 
 
@@ -15,17 +29,17 @@ def generate_command(
     out: Annotated[Path, typer.Option(help="dataset folder")],
     task: TaskOption = "click_bell",
     episodes: Annotated[int, typer.Option(min=1, help="successful episodes to keep")] = 100,
-    randomize: Annotated[str, typer.Option(help="clean, BG, TH+CP+BG, all, ...")] = "clean",
-    granularity: Annotated[str, typer.Option(help="episode or frame")] = "episode",
-    split: Annotated[str, typer.Option(help="train or ood ranges")] = "train",
-    fidelity: Annotated[str, typer.Option(help="low, medium or high")] = "low",
-    physics: Annotated[str, typer.Option(help="default or extreme")] = "default",
-    instructions: Annotated[str, typer.Option(help="seen or unseen instruction templates")] = "seen",
+    randomize: RandomizeOption = "clean",
+    split: SplitOption = "train",
+    granularity: GranularityOption = "episode",
+    fidelity: FidelityOption = "low",
+    physics: PhysicsOption = "default",
+    instructions: InstructionsOption = "seen",
     cameras: Annotated[str, typer.Option(help="comma list of cameras")] = "head,left_wrist,right_wrist",
     image_size: SizeOption = None,
     seed: SeedOption = 0,
-    workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 1,
-    ray: Annotated[str | None, typer.Option("--ray", help="Ray cluster address")] = None,
+    workers: WorkersOption = 1,
+    ray: RayOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Generate demonstrations; re-running the same command resumes an interrupted run."""
