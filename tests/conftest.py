@@ -1,3 +1,9 @@
+import os
+
+# Ray replaces a loopback address with the machine's network address unless it believes it runs
+# on a single desktop node; tests keep every Ray process on 127.0.0.1. Set before Ray is imported.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
 import numpy as np
 import pytest
 

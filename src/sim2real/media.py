@@ -78,19 +78,30 @@ def contact_sheet(
     return sheet
 
 
+ENCODER_THREADS = 1
+
+
 def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float, crf: int = 23) -> Path:
     """Encode RGB frames as H.264 (yuv420p, so every player can show it)."""
     with atomic_path(path, ".mp4") as tmp:
         with av.open(str(tmp), mode="w", format="mp4") as container:
             stream = None
-            for frame in frames:
+            for index, frame in enumerate(frames):
                 if stream is None:
                     stream = container.add_stream("libx264", rate=round(fps))
                     stream.height, stream.width = frame.shape[0] - frame.shape[0] % 2, frame.shape[1] - frame.shape[1] % 2
                     stream.pix_fmt = "yuv420p"
-                    stream.options = {"crf": str(crf), "preset": "veryfast"}
-                image = frame[: stream.height, : stream.width]
-                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
+                    # Reproducible bit for bit: x264's macroblock-tree rate control works in floating
+                    # point and gave different bitstreams for the same frames from run to run once
+                    # torch was loaded in the process (measured: 2 to 4 distinct outputs in 12
+                    # encodes); without it, and with a fixed thread count (x264 otherwise derives
+                    # it from the CPUs it sees), the same frames always decode to the same pixels.
+                    stream.options = {"crf": str(crf), "preset": "veryfast", "x264-params": "no-mbtree=1"}
+                    stream.codec_context.thread_count = ENCODER_THREADS
+                image = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[: stream.height, : stream.width]),
+                                                   format="rgb24")
+                image.pts = index  # explicit timestamps: x264's rate control reads them
+                for packet in stream.encode(image):
                     container.mux(packet)
             if stream is None:
                 raise ValueError("write_mp4 needs at least one frame")
