@@ -94,6 +94,35 @@ def test_validate_accepts_a_good_dataset_and_names_each_problem(dataset, tmp_pat
     (stale / "meta/stats.json").write_text(json.dumps(stats))
     assert validate(stale) == ["meta/stats.json: action mean do not match the data"]
 
+    wrong_images = tmp_path / "wrong_images"
+    shutil.copytree(dataset, wrong_images)
+    stats = json.loads((wrong_images / "meta/stats.json").read_text())
+    stats["observation.images.head"]["std"][1][0][0] += 0.1
+    (wrong_images / "meta/stats.json").write_text(json.dumps(stats))
+    (wrong_images / "randomization/chunk-000/file-001.parquet").unlink()
+    assert validate(wrong_images) == [
+        "episode 1: missing randomization/chunk-000/file-001.parquet"]
+    shutil.copy(dataset / "randomization/chunk-000/file-001.parquet",
+                wrong_images / "randomization/chunk-000/file-001.parquet")
+    assert validate(wrong_images) == [
+        "meta/stats.json: observation.images.head std do not match the decoded videos"]
+
+
+def test_tasks_and_episode_stats_as_lerobot_writes_them(dataset):
+    """LeRobot reads meta/tasks.parquet with pandas, the instruction being the frame's index."""
+    tasks = pq.read_table(dataset / "meta/tasks.parquet")
+    pandas_metadata = json.loads(tasks.schema.metadata[b"pandas"])
+    assert pandas_metadata["index_columns"] == ["task"]
+    instructions = dict(zip(tasks["task_index"].to_pylist(), tasks["task"].to_pylist(), strict=True))
+    episodes = pq.read_table(dataset / "meta/episodes/chunk-000/file-000.parquet").to_pylist()
+    data = Dataset(dataset)
+    for row in episodes:
+        frames = pq.read_table(dataset / f"data/chunk-000/file-{row['episode_index']:03d}.parquet")
+        assert instructions[frames["task_index"][0].as_py()] == row["tasks"][0]
+        actions = data.episode(row["episode_index"]).actions
+        np.testing.assert_allclose(row["stats/action/mean"], actions.mean(axis=0), rtol=1e-5, atol=1e-6)
+        assert len(row["stats/observation.images.head/mean"]) == 3
+
 
 def test_two_workers_give_the_same_dataset(dataset, tmp_path):
     other = tmp_path / "two"
@@ -203,3 +232,19 @@ def test_video_encoding_is_reproducible_bit_for_bit(tmp_path):
     digests = {hashlib.md5(write_mp4(tmp_path / f"{i}.mp4", frames, 25).read_bytes()).hexdigest()
                for i in range(8)}
     assert len(digests) == 1
+
+
+def test_dataset_commands(dataset, tmp_path):
+    from tests.test_cli import run_cli
+
+    info = json.loads(run_cli("dataset", "info", str(dataset), "--json").stdout)
+    assert info["episodes"] == 3 and info["task"] == "click_bell"
+    assert json.loads(run_cli("dataset", "validate", str(dataset), "--json").stdout) == {
+        "valid": True, "problems": []}
+    exported = run_cli("dataset", "export", str(dataset), "--out", str(tmp_path / "h5"), "--json")
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["episodes"] == 3
+    wrong = run_cli("dataset", "export", str(dataset), "--out", str(tmp_path / "x"), "--format", "zarr")
+    assert wrong.returncode == 2 and "format" in wrong.stderr and "robotwin-hdf5" in wrong.stderr
+    broken = run_cli("dataset", "validate", str(tmp_path / "nothing-here"))
+    assert broken.returncode == 1 and "missing meta/info.json" in broken.stderr + broken.stdout

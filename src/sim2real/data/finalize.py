@@ -37,6 +37,47 @@ def numeric_columns(root: Path, records: list[dict[str, Any]]) -> dict[str, np.n
     }
 
 
+def tasks_table(instructions: dict[int, str]) -> pa.Table:
+    """meta/tasks.parquet as LeRobot writes it with pandas: a `task_index` column and the task
+    string as the frame's index (named `task`), so `tasks.iloc[i].name` is the instruction."""
+    order = sorted(instructions)
+    table = pa.table({"task_index": pa.array(order, pa.int64()),
+                      "task": pa.array([instructions[i] for i in order], pa.string())})
+    pandas_metadata = {
+        "index_columns": ["task"],
+        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode",
+                            "numpy_type": "object", "metadata": {"encoding": "UTF-8"}}],
+        "columns": [
+            {"name": "task_index", "field_name": "task_index", "pandas_type": "int64",
+             "numpy_type": "int64", "metadata": None},
+            {"name": "task", "field_name": "task", "pandas_type": "unicode",
+             "numpy_type": "object", "metadata": None},
+        ],
+        "creator": {"library": "pyarrow", "version": pa.__version__},
+        "pandas_version": "2.2.3",
+    }
+    return table.replace_schema_metadata({b"pandas": json.dumps(pandas_metadata).encode()})
+
+
+def per_episode_stats(columns: dict[str, np.ndarray], records: list[dict[str, Any]],
+                      cameras: tuple[str, ...]) -> dict[str, list]:
+    """LeRobot v3's `stats/<feature>/<stat>` columns of meta/episodes: each episode's own
+    statistics (the dataset-wide ones are in meta/stats.json)."""
+    out: dict[str, list] = {}
+    start = 0
+    for record in records:
+        end = start + record["length"]
+        features = {name: numeric_stats(values[start:end]) for name, values in columns.items()}
+        for camera in cameras:
+            histograms = np.array(record["image_histograms"][camera])
+            features[layout.video_key(camera)] = image_stats(histograms, record["length"])
+        for feature, stats in features.items():
+            for stat, value in stats.items():
+                out.setdefault(f"stats/{feature}/{stat}", []).append(np.ravel(value).tolist())
+        start = end
+    return out
+
+
 def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
     records = load_records(root)
     if not records:
@@ -54,10 +95,7 @@ def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
     _write(root / "meta" / "stats.json", lambda p: p.write_text(json.dumps(stats, indent=1)))
 
     instructions: dict[int, str] = {r["task_index"]: r["instruction"] for r in records}
-    _write(root / "meta" / "tasks.parquet", lambda p: pq.write_table(pa.table({
-        "task_index": pa.array(sorted(instructions), pa.int64()),
-        "task": pa.array([instructions[i] for i in sorted(instructions)]),
-    }), p))
+    _write(root / "meta" / "tasks.parquet", lambda p: pq.write_table(tasks_table(instructions), p))
 
     episode_columns: dict[str, list] = {
         "episode_index": [r["episode_index"] for r in records],
@@ -76,6 +114,7 @@ def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
         episode_columns[f"videos/{key}/file_index"] = episode_columns["data/file_index"]
         episode_columns[f"videos/{key}/from_timestamp"] = [0.0] * len(records)
         episode_columns[f"videos/{key}/to_timestamp"] = [r["length"] / fps for r in records]
+    episode_columns.update(per_episode_stats(columns, records, cameras))
     episode_columns["meta/episodes/chunk_index"] = [0] * len(records)
     episode_columns["meta/episodes/file_index"] = [0] * len(records)
     _write(root / layout.EPISODES_PATH, lambda p: pq.write_table(pa.table(episode_columns), p))

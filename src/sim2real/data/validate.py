@@ -6,16 +6,27 @@ import json
 from pathlib import Path
 
 import av
+import numpy as np
 import pyarrow.parquet as pq
 
 from sim2real.data import layout
 from sim2real.data.finalize import numeric_columns
-from sim2real.data.stats import numeric_stats, stats_match
+from sim2real.data.stats import image_histograms, image_stats, numeric_stats, stats_match
+
+# Image statistics are computed from the rendered frames, before lossy H.264 encoding: decoded
+# frames may differ by a little, never by this much (a channel's mean or spread in [0, 1]).
+IMAGE_STATS_TOLERANCE = 0.02
+IMAGE_STATS_CHECKED = ("mean", "std")
 
 
-def _video_frames(path: Path) -> int:
+def _decode_video(path: Path) -> tuple[int, np.ndarray]:
+    """Frame count and summed channel histograms of a video (decoding every frame)."""
+    frames, histograms = 0, np.zeros((3, 256), dtype=np.int64)
     with av.open(str(path)) as container:
-        return sum(1 for _ in container.decode(video=0))
+        for frame in container.decode(video=0):
+            histograms += image_histograms(frame.to_ndarray(format="rgb24")[None])
+            frames += 1
+    return frames, histograms
 
 
 def _read(root: Path, path: Path, reader, episode: int, problems: list[str]):
@@ -46,6 +57,9 @@ def validate(root: Path) -> list[str]:
     if len(episodes) != info["total_episodes"]:
         problems.append(f"meta/info.json says {info['total_episodes']} episodes, meta/episodes has {len(episodes)}")
     cameras = [k for k, f in info["features"].items() if f["dtype"] == "video"]
+    task_indices = _read(root, root / "meta/tasks.parquet",
+                         lambda p: set(pq.read_table(p)["task_index"].to_pylist()), -1, problems)
+    histograms = {key: np.zeros((3, 256), dtype=np.int64) for key in cameras}
     records = []
     for row in episodes:
         index, length = row["episode_index"], row["length"]
@@ -57,14 +71,32 @@ def validate(root: Path) -> list[str]:
             problems.append(f"episode {index}: {data.relative_to(root)} has {rows} frames, metadata says {length}")
         for key in cameras:
             video = layout.video_file(root, key.removeprefix("observation.images."), index)
-            frames = _read(root, video, _video_frames, index, problems)
-            if frames is not None and frames != rows:
-                problems.append(f"episode {index}: {video.relative_to(root)} has {frames} frames, data has {rows}")
+            decoded = _read(root, video, _decode_video, index, problems)
+            if decoded is None:
+                continue
+            if decoded[0] != rows:
+                problems.append(f"episode {index}: {video.relative_to(root)} has {decoded[0]} frames, data has {rows}")
+            histograms[key] += decoded[1]
+        randomization = layout.randomization_file(root, index)
+        parameters = _read(root, randomization, lambda p: pq.read_metadata(p).num_rows, index, problems)
+        if parameters is not None and parameters != rows:
+            problems.append(f"episode {index}: {randomization.relative_to(root)} has {parameters} "
+                            f"frames, data has {rows}")
         records.append({"episode_index": index})
     if problems:
         return problems
     for name, values in numeric_columns(root, records).items():
+        if name == "task_index" and task_indices is not None and not set(values.ravel()) <= task_indices:
+            problems.append("data: task_index values missing from meta/tasks.parquet")
         wrong = stats_match(numeric_stats(values), stats.get(name, {}))
         if wrong:
             problems.append(f"meta/stats.json: {name} {', '.join(wrong)} do not match the data")
+    total_frames = sum(row["length"] for row in episodes)
+    for key, summed in histograms.items():
+        decoded = image_stats(summed, total_frames)
+        recorded = {stat: stats.get(key, {}).get(stat) for stat in IMAGE_STATS_CHECKED}
+        wrong = [stat for stat, values in recorded.items()
+                 if values is None or not np.allclose(values, decoded[stat], atol=IMAGE_STATS_TOLERANCE)]
+        if wrong:
+            problems.append(f"meta/stats.json: {key} {', '.join(wrong)} do not match the decoded videos")
     return problems
