@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 import pytest
+
+import sim2real
 from websockets.sync.client import connect
 
 from sim2real.evaluate.rollout import run_episode
@@ -85,6 +87,37 @@ def test_a_client_leaving_mid_episode_does_not_disturb_another(server_url, blind
     record = run_episode(blind_env, stayer, seed=4)
     assert record.success
     stayer.close()
+
+
+def test_simultaneous_clients_and_an_abrupt_drop(server_url, blind_env):
+    """Three clients at once: one vanishes without a close handshake while its request is in
+    flight; the other two finish their episodes exactly as a local expert does."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    observation, info = blind_env.reset(seed=6)
+    dropper = RemotePolicy(server_url)
+    dropper.reset(info["episode"])
+    dropper._socket.send(packb(dict(observation)))  # a request in flight...
+    dropper._socket.socket.shutdown(socket.SHUT_RDWR)  # ...and the client is gone, no close frame
+
+    def episode(seed: int) -> tuple[bool, int]:
+        env = sim2real.make("click_bell", cameras=())
+        policy = RemotePolicy(server_url)
+        try:
+            record = run_episode(env, policy, seed=seed)
+            return record.success, record.steps
+        finally:
+            policy.close()
+            env.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        remote = list(pool.map(episode, (7, 8)))
+    local = []
+    for seed in (7, 8):
+        record = run_episode(blind_env, ExpertPolicy(), seed=seed)
+        local.append((record.success, record.steps))
+    assert remote == local and all(success for success, _ in remote)
 
 
 def test_arrays_round_trip_exactly():

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim2real.errors import Sim2RealError
+
 
 def _cell(summary: dict[str, Any]) -> str:
     low, high = summary["ci95"]
@@ -17,7 +19,15 @@ def _cell(summary: dict[str, Any]) -> str:
 def grid(summaries: Sequence[dict[str, Any]]) -> tuple[list[str], list[str], dict]:
     rows = list(dict.fromkeys(s["label"] for s in summaries))
     columns = list(dict.fromkeys(s["task"] for s in summaries))
-    cells = {(s["label"], s["task"]): s for s in summaries}
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for s in summaries:
+        key = (s["label"], s["task"])
+        if key in cells:
+            raise Sim2RealError(
+                f"two results for setting {key[0]!r} on task {key[1]!r}; give each evaluation its "
+                "own --label (a row per training setting), or pass a suite's folder for its mean"
+            )
+        cells[key] = s
     return rows, columns, cells
 
 

@@ -29,6 +29,36 @@ def write_results(out: Path, result: EvalResult) -> dict[str, Any]:
     return summary
 
 
+def write_suite_results(out: Path, suite: str, summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The suite's own summary beside its per-factor folders: the mean success rate over the
+    factors (the paper's Sim-OOD number) and the pooled counts with their Wilson interval, in
+    the shape of a single evaluation's summary so that `report` and `compare` read it too."""
+    from sim2real.evaluate.stats import wilson_interval
+
+    first = summaries[0]
+    successes = sum(s["successes"] for s in summaries)
+    episodes = sum(s["episodes"] for s in summaries)
+    summary = {
+        "task": first["task"], "policy": first["policy"], "label": first["label"], "suite": suite,
+        "success_rate": sum(s["success_rate"] for s in summaries) / len(summaries),
+        "successes": successes, "episodes": episodes,
+        "ci95": list(wilson_interval(successes, episodes)),
+        "skipped": sum(s["skipped"] for s in summaries),
+        "factors": {s["randomize"]: s for s in summaries},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2))
+    lines = [f"# {summary['label']} on {summary['task']}: {suite}", "",
+             "| factor (ood) | success | rate | 95% CI (Wilson) | skipped seeds |", "|---|---|---|---|---|"]
+    for factor, s in summary["factors"].items():
+        low, high = s["ci95"]
+        lines.append(f"| {factor} | {s['successes']}/{s['episodes']} | {s['success_rate']:.1%} "
+                     f"| [{low:.1%}, {high:.1%}] | {s['skipped']} |")
+    lines.append(f"| mean | | {summary['success_rate']:.1%} | | |")
+    _write_text(out / TABLE_FILE, "\n".join(lines) + "\n")
+    return summary
+
+
 def summary_table(summary: dict[str, Any]) -> str:
     low, high = summary["ci95"]
     lines = [

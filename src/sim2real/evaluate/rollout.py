@@ -51,10 +51,10 @@ def run_episode(
         instruction=info["episode"]["instruction"],
     )
     try:
-        policy.reset(info["episode"])
+        _ask(policy.reset, info["episode"])
         done = False
         while not done:
-            chunk = check_chunk(policy.infer(observation))
+            chunk = _ask(lambda o: check_chunk(policy.infer(o)), observation)
             record.inferences += 1
             for action in chunk[:execute]:
                 observation, _, terminated, truncated, _ = env.step(action)
@@ -71,6 +71,18 @@ def run_episode(
     record.steps = env.steps
     record.seconds = time.perf_counter() - started
     return record
+
+
+def _ask(call: Callable[[Any], Any], argument: Any) -> Any:
+    """A call into the policy: whatever it raises (a torch error, a ragged chunk, a bug in the
+    policy's own code) is the policy's failure, recorded with the episode, never the end of
+    the whole evaluation."""
+    try:
+        return call(argument)
+    except PolicyError:
+        raise
+    except Exception as error:
+        raise PolicyError(f"{type(error).__name__}: {error}") from error
 
 
 def expert_solves(env: Sim2RealEnv, seed: int) -> bool:

@@ -47,13 +47,20 @@ def eval_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate a policy on expert-solvable seeds; write per-episode records, a summary and videos."""
-    from sim2real.evaluate.results import write_results
+    from sim2real.evaluate.results import write_results, write_suite_results
     from sim2real.evaluate.runner import EvalSpec, evaluate
     from sim2real.evaluate.suites import suite_factors
     from sim2real.policy.spec import load_policy
 
-    metadata = load_policy(policy).metadata if not policy.startswith("ws") else None
-    cameras = set(metadata.cameras) if metadata else {"head", "left_wrist", "right_wrist"}
+    # The policy says which cameras and image size it wants (a remote one in the metadata
+    # message it sends on connect); the env renders just those.
+    probe = load_policy(policy)
+    metadata = probe.metadata
+    if hasattr(probe, "close"):
+        probe.close()
+    cameras = set(metadata.cameras)
+    if not cameras and policy.startswith(("ws://", "wss://")):
+        cameras = {"head", "left_wrist", "right_wrist"}  # openpi's servers do not name them
     if videos:
         cameras.add("head")
     if image_size is None and metadata and metadata.image_size:
@@ -87,18 +94,7 @@ def eval_command(
         summary = write_results(folder, result)
         summary["randomize"], summary["split"] = factor_spec, factor_split
         summaries.append(summary)
-    payload = summaries[0] if not suite else {
-        "suite": suite,
-        "success_rate": sum(s["success_rate"] for s in summaries) / len(summaries),
-        "factors": {s["randomize"]: s for s in summaries},
-        "episodes": sum(s["episodes"] for s in summaries),
-        "skipped": sum(s["skipped"] for s in summaries),
-    }
-    if suite:
-        from sim2real.evaluate.stats import wilson_interval
-
-        total = sum(s["successes"] for s in summaries)
-        payload["ci95"] = list(wilson_interval(total, payload["episodes"]))
+    payload = write_suite_results(out, suite, summaries) if suite else summaries[0]
     if as_json:
         print_json(payload)
         return
