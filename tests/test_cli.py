@@ -17,11 +17,37 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("command", [[], ["tasks"], ["expert"], ["render"], ["bench"], ["bench", "env"]])
-def test_every_command_has_help(command):
-    result = run_cli(*command, "--help")
-    assert result.returncode == 0, result.stderr
-    assert "Usage" in result.stdout
+def _command_paths() -> list[list[str]]:
+    """Every command and sub-command the `sim2real` tool registers, found by walking it."""
+    import typer
+
+    from sim2real.cli.main import app
+
+    def walk(command, path: list[str]) -> list[list[str]]:
+        paths = [path]
+        if hasattr(command, "commands"):  # a group (typer ships its own click)
+            for name, sub in command.commands.items():
+                paths += walk(sub, [*path, name])
+        return paths
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_every_command_has_help():
+    from typer.testing import CliRunner
+
+    from sim2real.cli.main import app
+
+    paths = _command_paths()
+    expected = {"tasks", "expert", "render", "generate", "eval", "serve", "report", "compare",
+                "dataset info", "dataset validate", "dataset export", "train sft",
+                "bench env", "bench render", "bench generate", "bench serve"}
+    assert expected <= {" ".join(p) for p in paths}
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage" in result.output, path
 
 
 def test_tasks_json():

@@ -58,6 +58,7 @@ def export_command(
     root: Annotated[Path, typer.Argument(help="dataset folder")],
     out: Annotated[Path, typer.Option(help="output folder")],
     format: Annotated[str, typer.Option("--format", help="robotwin-hdf5")] = "robotwin-hdf5",
+    as_json: JsonFlag = False,
 ) -> None:
     """Export to another ecosystem's layout (RoboTwin 2.0 HDF5: one file per episode)."""
     from sim2real.errors import invalid
@@ -67,6 +68,9 @@ def export_command(
     from sim2real.data.export_robotwin import export_robotwin
 
     written = export_robotwin(root, out)
+    if as_json:
+        print_json({"format": format, "episodes": len(written), "files": [str(p) for p in written]})
+        return
     console.print(f"wrote {len(written)} episodes to {out}/data/")
 
 

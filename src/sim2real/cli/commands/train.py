@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +54,8 @@ def sft_command(
             progress.update(bar, completed=step, status=f"loss {loss:.4f}  {throughput:.0f} samples/s")
 
         summary = train_sft(config, on_step)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return  # under torchrun every rank trains; one reports
     if as_json:
         print_json(summary)
         return
