@@ -13,7 +13,11 @@ def _encode(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind in "OV":  # object/void arrays have no portable byte layout
             raise TypeError(f"cannot send arrays of dtype {obj.dtype}")
-        return {b"__ndarray__": True, b"data": obj.tobytes(), b"dtype": obj.dtype.str, b"shape": obj.shape}
+        # Numbers go as a byte view, not a copy (msgpack copies them into its buffer once
+        # anyway); other kinds (datetimes, strings) have no buffer format and go as bytes.
+        data = (memoryview(np.ascontiguousarray(obj)).cast("B") if obj.dtype.kind in "biufc"
+                else obj.tobytes())
+        return {b"__ndarray__": True, b"data": data, b"dtype": obj.dtype.str, b"shape": obj.shape}
     if isinstance(obj, np.generic):
         return {b"__npgeneric__": True, b"data": obj.item(), b"dtype": obj.dtype.str}
     return obj
