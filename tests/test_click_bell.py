@@ -5,7 +5,7 @@ import sim2real
 from sim2real.embodiment.ik import downward_rotation
 from sim2real.expert.motion import ArmMotion, LineTo, MotionPlanner
 from sim2real.expert.runner import ScriptedExpert
-from sim2real.tasks.click_bell import ClickBell
+from sim2real.tasks.click_bell import HOVER_ABOVE_TOP, ClickBell
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -13,6 +13,46 @@ def test_expert_succeeds(blind_env, seed):
     result = ScriptedExpert(blind_env).run(seed)
     assert result.success, result.failure
     assert 40 <= result.steps <= blind_env.max_steps
+
+
+@pytest.fixture(scope="module")
+def raised_table_env():
+    """click_bell with the table 1.5-3 cm up or down: the ood draw of half the train offset is
+    the outer half of the train range (TH)."""
+    env = sim2real.make(
+        "click_bell", cameras=(), randomize="TH", split="ood", randomization={"table_offset": 0.015}
+    )
+    yield env
+    env.close()
+
+
+# Bells at the far (47) and near (16) corners of the right arm's range, with the table
+# 2.4-2.7 cm up: an approach waypoint high over the bell was out of a downward gripper's reach.
+@pytest.mark.parametrize("seed", [16, 47])
+def test_expert_reaches_bells_on_a_raised_table(raised_table_env, seed):
+    _, info = raised_table_env.reset(seed=seed)
+    assert info["randomization"]["TH"]["offset"] > 0.02
+    result = ScriptedExpert(raised_table_env).run(seed)
+    assert result.success, result.failure
+
+
+@pytest.mark.parametrize("seed", [16, 47])
+def test_approach_stays_above_the_hover_point_near_the_bell(raised_table_env, seed):
+    """The approach goes straight from home to the hover point: near the bell the fingers
+    never get lower than the hover height, nor touch the bell before the press."""
+    env = raised_table_env
+    env.reset(seed=seed)
+    task: ClickBell = env.task
+    side = task.arm_for(env.episode.params["bell_xy"][0])
+    top = task.top_centre(env.view)
+    approach = next(iter(task.expert(env.view, env.episode)))
+    planner = MotionPlanner(env.robot, env.settings.control_dt)
+    for action in planner.plan(env.home_action.copy(), approach.motions):
+        env.step(action)
+        tip, _ = env.robot.ee_pose(env.data, side)
+        if np.hypot(*(tip[:2] - top[:2])) < 0.06:
+            assert tip[2] - top[2] >= HOVER_ABOVE_TOP - 0.003
+        assert not task.probes[side].touching(env.data)
 
 
 def test_initial_state_distribution(blind_env):
