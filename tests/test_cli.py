@@ -66,6 +66,17 @@ def test_expert_json():
     assert all(e["success"] and e["steps"] > 0 for e in report["episodes"])
 
 
+def test_expert_under_randomization():
+    result = run_cli("expert", "--task", "click_bell", "--episodes", "2", "--randomize", "all",
+                     "--split", "ood", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["randomize"] == "BG+LT+TD+CP+TH" and report["split"] == "ood"
+    assert report["success_rate"] == 1.0
+    wrong = run_cli("expert", "--randomize", "BG+XY", "--episodes", "1")
+    assert wrong.returncode == 2 and "XY" in wrong.stderr and "known factors" in wrong.stderr
+
+
 def test_render_writes_pngs(tmp_path):
     result = run_cli("render", "--task", "click_bell", "--seed", "0", "--out", str(tmp_path),
                      "--image-size", "96x72", "--json")

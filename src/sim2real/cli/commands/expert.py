@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag, SeedOption, SizeOption, TaskOption, settings_from_options
+from sim2real.cli.options import (
+    GranularityOption,
+    InstructionsOption,
+    JsonFlag,
+    PhysicsOption,
+    RandomizeOption,
+    SeedOption,
+    SizeOption,
+    SplitOption,
+    TaskOption,
+    settings_from_options,
+)
 from sim2real.cli.output import console, print_json, progress_bar
 
 
@@ -19,6 +30,11 @@ def expert_command(
         Path | None, typer.Option(help="write an MP4 of the head camera per episode into this folder")
     ] = None,
     image_size: SizeOption = None,
+    randomize: RandomizeOption = "clean",
+    split: SplitOption = "train",
+    granularity: GranularityOption = "episode",
+    physics: PhysicsOption = "default",
+    instructions: InstructionsOption = "seen",
     as_json: JsonFlag = False,
 ) -> None:
     """Run the scripted expert on consecutive seeds and report its success rate."""
@@ -26,7 +42,10 @@ def expert_command(
     from sim2real.expert.runner import ScriptedExpert
     from sim2real.media import write_mp4
 
-    settings = settings_from_options(cameras=("head",) if video else (), image_size=image_size)
+    settings = settings_from_options(
+        cameras=("head",) if video else (), image_size=image_size, randomize=randomize, split=split,
+        granularity=granularity, physics=physics, instructions=instructions,
+    )
     env = make(task, settings)
     expert = ScriptedExpert(env)
     results = []
@@ -45,6 +64,9 @@ def expert_command(
     successes = [r for r in results if r.success]
     summary = {
         "task": task,
+        "randomize": settings.randomize,
+        "split": settings.split,
+        "physics": physics,
         "success_rate": len(successes) / len(results),
         "mean_steps": sum(r.steps for r in successes) / max(1, len(successes)),
         "mean_seconds": sum(r.seconds for r in results) / len(results),
