@@ -77,6 +77,15 @@ class Bowl(ObjectInstance):
         return self.base_radius + (z - self.base) * math.tan(self.flare)
 
     @property
+    def nest_height(self) -> float:
+        """Height of an equal bowl's bottom over this one's when set into it. Raising a wall
+        flared by `flare` moves it in by tan(flare) per metre, so the upper wall's outside
+        meets the lower's inside (wall / cos(flare) apart horizontally) at wall / sin(flare);
+        the ring's box corners, which stick out of the frustum, add about one wall thickness
+        (measured: 13.6 mm for the default bowl)."""
+        return self.wall / math.sin(self.flare) + self.wall
+
+    @property
     def footprint_radius(self) -> float:
         return self.rim_radius + self.wall
 
