@@ -126,3 +126,14 @@ def test_arrays_round_trip_exactly():
     back = unpackb(packb(message))
     np.testing.assert_array_equal(back["images/head"], message["images/head"])
     assert back["state"].dtype == np.float64 and back["instruction"] == "Click the bell."
+
+
+def test_reusable_packer_gives_the_same_bytes_message_after_message():
+    from sim2real.policy.msgpack_numpy import ReusablePacker
+
+    packer = ReusablePacker()
+    rng = np.random.default_rng(1)
+    for size in (48, 16, 64):  # larger and smaller than the last message
+        message = {"images/head": rng.integers(0, 255, (size, size, 3), dtype=np.uint8),
+                   "state": rng.normal(size=14), "instruction": "Stack the bowls."}
+        assert bytes(packer.pack(message)) == packb(message)

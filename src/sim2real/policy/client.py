@@ -10,7 +10,7 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 from sim2real.errors import Sim2RealError
-from sim2real.policy.msgpack_numpy import packb, unpackb
+from sim2real.policy.msgpack_numpy import ReusablePacker, unpackb
 from sim2real.policy.protocol import PolicyError, PolicyMetadata
 from sim2real.policy.server import MAX_MESSAGE_BYTES
 
@@ -27,13 +27,14 @@ class RemotePolicy:
             info = unpackb(self._socket.recv(timeout=timeout))
         except (OSError, WebSocketException, TimeoutError) as error:
             raise Sim2RealError(f"cannot reach the policy server at {url}: {error}") from None
+        self._packer = ReusablePacker()
         self.supports_reset = bool(info.pop("supports_reset", False))
         metadata = PolicyMetadata.from_dict({"name": url, **info})
         self.metadata = metadata
 
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         try:
-            self._socket.send(packb(message))
+            self._socket.send(self._packer.pack(message))
             reply = unpackb(self._socket.recv(timeout=self.timeout))
         except (OSError, WebSocketException, TimeoutError) as error:
             raise PolicyError(f"lost the policy server at {self.url}: {error}") from None

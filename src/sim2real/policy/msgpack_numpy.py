@@ -38,3 +38,22 @@ def packb(obj: Any) -> bytes:
 
 def unpackb(data: bytes) -> Any:
     return msgpack.unpackb(data, object_hook=_decode, raw=False, strict_map_key=False)
+
+
+class ReusablePacker:
+    """Packs message after message into one buffer that it keeps: a stream of large
+    observations (three camera images each) then costs no fresh allocation per message, whose
+    page faults otherwise cost more than the copying (measured: 0.6 ms of 1.3 ms per 450 kB
+    observation). The view it returns is valid until the next call to `pack`."""
+
+    def __init__(self) -> None:
+        self._packer = msgpack.Packer(default=_encode, use_bin_type=True, autoreset=False)
+        self._view: memoryview | None = None
+
+    def pack(self, obj: Any) -> memoryview:
+        if self._view is not None:
+            self._view.release()  # the packer's buffer cannot be reused while a view holds it
+        self._packer.reset()
+        self._packer.pack(obj)
+        self._view = self._packer.getbuffer()
+        return self._view
