@@ -7,6 +7,7 @@ search, IK planning, encoding, parquet, bookkeeping) is our overhead.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -49,6 +50,10 @@ def _floor_seconds(root: Path, spec: GenerateSpec) -> float:
 
 
 def bench_generate(task: str, episodes: int, image_size: tuple[int, int]) -> dict[str, Any]:
+    """Per core: every process renders with one llvmpipe thread (set before this process makes
+    its first GL context), so one worker uses one core and two workers two; by default one
+    process would spread its rendering over all cores and hide the per-core cost."""
+    os.environ["LP_NUM_THREADS"] = "1"
     settings = make_settings(image_size=image_size).model_dump(mode="json")
     spec = GenerateSpec(task, settings, episodes, first_seed=0)
     with tempfile.TemporaryDirectory() as scratch:
@@ -74,5 +79,6 @@ def bench_generate(task: str, episodes: int, image_size: tuple[int, int]) -> dic
         "speedup_two_workers": one_worker / two_workers,
         "speedup_target": 1.7,
         "bytes_per_episode": summary["bytes"] / episodes,
+        "render_threads_per_process": 1,
         "frames": summary["frames"],
     }

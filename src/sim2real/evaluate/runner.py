@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,8 +121,17 @@ class Pool:
             return
         # spawn, not fork: each worker needs its own fresh OpenGL/EGL context and MuJoCo state
         context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        with futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=share_cores,
+                                         initargs=(self.workers,)) as pool:
             yield from pool.map(fn, *zip(*args, strict=True))
+
+
+def share_cores(workers: int) -> None:
+    """In a worker process, before its first GL context: Mesa's software rasterizer (llvmpipe)
+    otherwise starts a rendering thread per core in every process, and K workers on N cores
+    would fight over them (measured on 2 cores: 2 workers were slower than 1). A user's own
+    LP_NUM_THREADS wins."""
+    os.environ.setdefault("LP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
 
 
 def split(seeds: Sequence[int], parts: int) -> list[list[int]]:
