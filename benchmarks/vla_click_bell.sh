@@ -11,8 +11,7 @@
 # Rendering: shadows off and no MSAA, for the demos *and* the evaluation (they must match). With
 # Mesa's software rasterizer the shadow map costs ~9x a 96 px frame (measured here: 0.94 s vs
 # 0.11 s per control step with three cameras), which would make a 50-episode evaluation take
-# hours. `sim2real generate` and `sim2real eval` have no flag for render settings, so these two
-# stages call the same library functions the commands call, with `render` set.
+# hours.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,24 +34,11 @@ export OMP_WAIT_POLICY=PASSIVE
 
 mkdir -p "$OUT"
 
-# EnvSettings shared by generation and evaluation (cameras are the tiny preset's three).
-SETTINGS_PY="dict(cameras=('head', 'left_wrist', 'right_wrist'), image_size=($IMAGE, $IMAGE),
-                  randomize='clean', fidelity='low', render={'shadows': False, 'msaa': 0})"
+RENDER=(--image-size "${IMAGE}x$IMAGE" --no-shadows --msaa 0 --fidelity low --randomize clean)
 
 generate() {
-    # = sim2real generate --task click_bell --episodes $EPISODES --randomize clean --fidelity low
-    #       --image-size ${IMAGE}x$IMAGE --seed 0 --workers 1 --out $OUT/data, without shadows/MSAA
-    "$BIN/python" - <<EOF
-import json
-from pathlib import Path
-from sim2real.data.generate import GenerateSpec, generate
-from sim2real.settings import make_settings
-
-settings = make_settings(**$SETTINGS_PY).model_dump(mode="json")
-summary = generate(GenerateSpec("click_bell", settings, episodes=$EPISODES, first_seed=0),
-                   Path("$OUT/data"), workers=1)
-print(json.dumps(summary, default=str))
-EOF
+    "$BIN/sim2real" generate --task click_bell --episodes "$EPISODES" --seed 0 --workers 1 \
+        "${RENDER[@]}" --out "$OUT/data"
     "$BIN/sim2real" dataset validate "$OUT/data"
 }
 
@@ -63,20 +49,9 @@ train() {
 }
 
 evaluate() {
-    # = sim2real eval --policy $OUT/tiny.pt --task click_bell --episodes $EVAL_EPISODES
-    #       --seed $EVAL_SEED --execute $EXECUTE --no-videos --out $OUT/eval, without shadows/MSAA
-    "$BIN/python" - <<EOF
-import json
-from pathlib import Path
-from sim2real.evaluate.results import write_results
-from sim2real.evaluate.runner import EvalSpec, evaluate
-from sim2real.settings import make_settings
-
-settings = make_settings(**$SETTINGS_PY).model_dump(mode="json")
-spec = EvalSpec("click_bell", settings, "$OUT/tiny.pt", execute=$EXECUTE)
-result = evaluate(spec, $EVAL_EPISODES, first_seed=$EVAL_SEED, workers=1, label="tiny-sft")
-print(json.dumps(write_results(Path("$OUT/eval"), result), default=str))
-EOF
+    "$BIN/sim2real" eval --policy "$OUT/tiny.pt" --label tiny-sft --task click_bell \
+        --episodes "$EVAL_EPISODES" --seed "$EVAL_SEED" --execute "$EXECUTE" --no-videos \
+        "${RENDER[@]}" --out "$OUT/eval" --json | tee "$OUT/eval.json"
 }
 
 latency() {

@@ -110,10 +110,11 @@ def test_eval_cli_writes_records_summary_and_videos(tmp_path):
 
     out = tmp_path / "eval"
     result = run_cli("eval", "--policy", "expert", "--episodes", "2", "--out", str(out),
-                     "--image-size", "64x48", "--json")
+                     "--image-size", "64x48", "--no-shadows", "--msaa", "0", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["success_rate"] == 1.0 and summary["episodes"] == 2 and summary["skipped"] == 0
+    assert summary["settings"]["render"]["shadows"] is False and summary["settings"]["render"]["msaa"] == 0
     assert len(summary["ci95"]) == 2
     lines = (out / "episodes.jsonl").read_text().splitlines()
     assert [json.loads(line)["seed"] for line in lines] == [0, 1]

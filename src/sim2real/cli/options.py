@@ -22,6 +22,10 @@ PhysicsOption = Annotated[str, typer.Option(help="default or extreme")]
 InstructionsOption = Annotated[str, typer.Option(help="seen or unseen instruction templates")]
 WorkersOption = Annotated[int, typer.Option(min=1, help="local worker processes")]
 RayOption = Annotated[str | None, typer.Option("--ray", help="Ray cluster address")]
+# The rasterizer's cost on CPU is set by these, not by resolution (a shadow map costs several
+# times a small frame with Mesa's software renderer).
+ShadowsOption = Annotated[bool, typer.Option("--shadows/--no-shadows", help="rasterized shadows")]
+MsaaOption = Annotated[int, typer.Option("--msaa", help="multisample anti-aliasing: 0, 2, 4 or 8")]
 
 
 def settings_from_options(**fields: Any):
@@ -29,6 +33,9 @@ def settings_from_options(**fields: Any):
     from sim2real.settings import make_settings, parse_image_size
 
     fields = {name: value for name, value in fields.items() if value is not None}
+    render = {key: fields.pop(key) for key in ("shadows", "msaa") if key in fields}
+    if render:
+        fields["render"] = render
     if isinstance(fields.get("image_size"), str):
         fields["image_size"] = parse_image_size(fields["image_size"])
     return make_settings(**fields)

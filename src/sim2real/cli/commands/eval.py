@@ -12,10 +12,12 @@ from sim2real.cli.options import (
     GranularityOption,
     InstructionsOption,
     JsonFlag,
+    MsaaOption,
     PhysicsOption,
     RandomizeOption,
     RayOption,
     SeedOption,
+    ShadowsOption,
     SizeOption,
     SplitOption,
     TaskOption,
@@ -44,6 +46,8 @@ def eval_command(
     label: Annotated[str | None, typer.Option(help="row name in reports (default: the policy)")] = None,
     videos: Annotated[bool, typer.Option(help="write head-camera videos of two episodes")] = True,
     image_size: SizeOption = None,
+    shadows: ShadowsOption = True,
+    msaa: MsaaOption = 4,
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate a policy on expert-solvable seeds; write per-episode records, a summary and videos."""
@@ -73,7 +77,7 @@ def eval_command(
         settings = settings_from_options(
             cameras=tuple(sorted(cameras)), image_size=image_size, randomize=factor_spec,
             split=factor_split, granularity=granularity, fidelity=fidelity, physics=physics,
-            instructions=instructions,
+            instructions=instructions, shadows=shadows, msaa=msaa,
         )
         spec = EvalSpec(task, settings.model_dump(mode="json"), policy, execute,
                         str(folder / "videos") if videos else None)

@@ -12,10 +12,12 @@ from sim2real.cli.options import (
     GranularityOption,
     InstructionsOption,
     JsonFlag,
+    MsaaOption,
     PhysicsOption,
     RandomizeOption,
     RayOption,
     SeedOption,
+    ShadowsOption,
     SizeOption,
     SplitOption,
     TaskOption,
@@ -37,6 +39,8 @@ def generate_command(
     instructions: InstructionsOption = "seen",
     cameras: Annotated[str, typer.Option(help="comma list of cameras")] = "head,left_wrist,right_wrist",
     image_size: SizeOption = None,
+    shadows: ShadowsOption = True,
+    msaa: MsaaOption = 4,
     seed: SeedOption = 0,
     workers: WorkersOption = 1,
     ray: RayOption = None,
@@ -48,6 +52,7 @@ def generate_command(
     settings = settings_from_options(
         cameras=cameras, image_size=image_size, randomize=randomize, granularity=granularity,
         split=split, fidelity=fidelity, physics=physics, instructions=instructions,
+        shadows=shadows, msaa=msaa,
     )
     spec = GenerateSpec(task, settings.model_dump(mode="json"), episodes, seed)
     with progress_bar() as progress:
