@@ -40,3 +40,16 @@ def rollout(env, seed: int) -> tuple[list[np.ndarray], list[dict]]:
 
     ScriptedExpert(env).run(seed, record)
     return actions, observations
+
+
+@pytest.fixture(scope="session")
+def click_bell_demos(tmp_path_factory):
+    """Two real click_bell expert demos, head camera at 48 x 48 (no shadow map or MSAA, which
+    set the cost on CPU): the training tests' dataset."""
+    from sim2real.data.generate import GenerateSpec, generate
+    from sim2real.settings import make_settings
+
+    settings = make_settings(cameras=("head",), image_size=(48, 48), render={"shadows": False, "msaa": 0})
+    root = tmp_path_factory.mktemp("demos") / "click_bell"
+    generate(GenerateSpec("click_bell", settings.model_dump(mode="json"), episodes=2, first_seed=0), root)
+    return root

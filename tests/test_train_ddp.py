@@ -5,28 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from sim2real.data.generate import GenerateSpec, generate
-from sim2real.settings import make_settings
 from sim2real.train.checkpoint import load_checkpoint
 
-SETTINGS = make_settings(cameras=("head",), image_size=(48, 48), render={"shadows": False, "msaa": 0})
 
-
-@pytest.fixture(scope="module")
-def demos(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("ddp_demos") / "click_bell"
-    generate(GenerateSpec("click_bell", SETTINGS.model_dump(mode="json"), episodes=2, first_seed=0), root)
-    return root
-
-
-def test_torchrun_two_processes_train_one_model(demos, tmp_path):
+def test_torchrun_two_processes_train_one_model(click_bell_demos, tmp_path):
     out = tmp_path / "ddp.pt"
     torchrun = str(Path(sys.executable).parent / "torchrun")
     result = subprocess.run(
         [torchrun, "--standalone", "--nproc-per-node", "2", "-m", "sim2real", "train", "sft",
-         "--data", str(demos), "--model", "tiny", "--cameras", "head", "--steps", "6",
+         "--data", str(click_bell_demos), "--model", "tiny", "--cameras", "head", "--steps", "6",
          "--batch-size", "4", "--warmup-steps", "1", "--out", str(out), "--json"],
         capture_output=True, text=True, timeout=600,
         env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},

@@ -7,28 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from sim2real.data.generate import GenerateSpec, generate
 from sim2real.policy.vla.config import preset
 from sim2real.policy.vla.model import ReferenceVLA, from_bins, to_bins
 from sim2real.policy.vla.policy import VLAPolicy
-from sim2real.settings import make_settings
 from sim2real.train.checkpoint import load_checkpoint
 from sim2real.train.sft import SFTConfig, train_sft
 
-SETTINGS = make_settings(cameras=("head",), image_size=(48, 48), render={"shadows": False, "msaa": 0})
-
 
 @pytest.fixture(scope="module")
-def demos(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("demos") / "click_bell"
-    generate(GenerateSpec("click_bell", SETTINGS.model_dump(mode="json"), episodes=2, first_seed=0), root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def trained(demos, tmp_path_factory):
+def trained(click_bell_demos, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
-    config = SFTConfig(data=(demos,), out=out, model="tiny", cameras=("head",), steps=40,
+    config = SFTConfig(data=(click_bell_demos,), out=out, model="tiny", cameras=("head",), steps=40,
                        batch_size=8, warmup_steps=5, learning_rate=1e-3, checkpoint_every=20)
     return config, train_sft(config)
 
@@ -68,10 +57,10 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     assert summary["steps_this_run"] == 5 and load_checkpoint(copy)["step"] == 45
 
 
-def test_discrete_head_bins_round_trip_and_train(demos, tmp_path):
+def test_discrete_head_bins_round_trip_and_train(click_bell_demos, tmp_path):
     values = torch.linspace(-1, 1, 1001)
     assert (from_bins(to_bins(values, 256), 256) - values).abs().max() <= 1 / 256 + 1e-6
-    config = SFTConfig(data=(demos,), out=tmp_path / "discrete.pt", head="discrete", cameras=("head",),
+    config = SFTConfig(data=(click_bell_demos,), out=tmp_path / "discrete.pt", head="discrete", cameras=("head",),
                        steps=8, batch_size=4, warmup_steps=2)
     summary = train_sft(config)
     assert np.isfinite(summary["loss_last"])
