@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from sim2real.errors import Sim2RealError
 from sim2real.policy.vla.config import preset
 from sim2real.policy.vla.model import ReferenceVLA, from_bins, to_bins
 from sim2real.policy.vla.policy import VLAPolicy
@@ -55,6 +56,32 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     copy.write_bytes(config.out.read_bytes())
     summary = train_sft(config.model_copy(update={"out": copy, "steps": 45, "resume": True}))
     assert summary["steps_this_run"] == 5 and load_checkpoint(copy)["step"] == 45
+    wrong = config.model_copy(update={"out": copy, "steps": 50, "resume": True, "head": "discrete"})
+    with pytest.raises(Sim2RealError, match="invalid head: 'discrete' with --resume"):
+        train_sft(wrong)
+
+
+def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(click_bell_demos, tmp_path):
+    """Weights, optimiser, schedule and the batches drawn all continue exactly."""
+    base = SFTConfig(data=(click_bell_demos,), out=tmp_path / "straight.pt", model="tiny",
+                     cameras=("head",), steps=6, batch_size=4, warmup_steps=2, checkpoint_every=3)
+    train_sft(base)
+
+    class Crash(Exception):
+        pass
+
+    def crash_in_step_four(step: int, loss: float, throughput: float) -> None:
+        if step == 4:  # after the step-3 checkpoint was written
+            raise Crash
+
+    interrupted = base.model_copy(update={"out": tmp_path / "resumed.pt"})
+    with pytest.raises(Crash):
+        train_sft(interrupted, crash_in_step_four)
+    assert load_checkpoint(interrupted.out)["step"] == 3
+    train_sft(interrupted.model_copy(update={"resume": True}))
+    straight, resumed = load_checkpoint(base.out)["model"], load_checkpoint(interrupted.out)["model"]
+    for name, weights in straight.items():
+        torch.testing.assert_close(resumed[name], weights, rtol=0, atol=0, msg=name)
 
 
 def test_discrete_head_bins_round_trip_and_train(click_bell_demos, tmp_path):

@@ -88,6 +88,18 @@ def prepare_images(batch_images: dict[str, torch.Tensor], size: int, augment: bo
     return prepared
 
 
+def _check_resumable(config: SFTConfig, saved: VLAConfig) -> None:
+    """A resumed run continues the checkpoint's model: asking for another one is a mistake."""
+    from sim2real.errors import Sim2RealError
+
+    for field, asked, have in (("model", config.model, saved.size), ("head", config.head, saved.head)):
+        if asked != have:
+            raise Sim2RealError(
+                f"invalid {field}: {asked!r} with --resume; {config.out} holds a {have!r} {field} "
+                "(resume with the same settings, or write to another --out)"
+            )
+
+
 def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | None = None) -> dict[str, Any]:
     """Train and return a summary: loss_first, loss_last, steps, samples_per_second, checkpoint."""
     dist = Distributed()
@@ -97,6 +109,7 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
     resumed = load_checkpoint(config.out) if config.resume and config.out.is_file() else None
     if resumed is not None:
         vla_config = VLAConfig(**resumed["config"])
+        _check_resumable(config, vla_config)
     else:
         overrides = {"head": config.head}
         if config.cameras is not None:
@@ -118,6 +131,8 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
         optimiser.load_state_dict(resumed["optimizer"])
         scheduler.load_state_dict(resumed["scheduler"])
         start_step = int(resumed["step"])
+        if "sampler_rng" in resumed:  # the batches and augmentations continue where they were
+            generator.set_state(resumed["sampler_rng"])
     trained = model
     if dist.world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(
@@ -137,6 +152,7 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
             "optimizer": optimiser.state_dict(),
             "scheduler": scheduler.state_dict(),
             "step": step,
+            "sampler_rng": generator.get_state(),
             "config": vla_config.model_dump(mode="json"),
             "train_config": config.model_dump(mode="json"),
             "normalisation": {"action": action_bounds.as_dict(), "state": state_bounds.as_dict()},
