@@ -106,3 +106,21 @@ def test_eval_runs_on_a_checkpoint(trained, tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["episodes"] == 1 and summary["settings"]["cameras"] == ["head"]
+
+
+def test_pretrained_vision_weights_are_loaded_into_every_camera(click_bell_demos, tmp_path):
+    """An encoder saved from one model starts another's training (FiLM layers excepted)."""
+    donor = ReferenceVLA(preset("tiny", cameras=("head",)))
+    torch.nn.init.constant_(donor.encoders["head"].patchify.weight, 0.125)
+    state = {k: v for k, v in donor.encoders["head"].state_dict().items() if not k.startswith("films")}
+    torch.save(state, tmp_path / "encoder.pt")
+    config = SFTConfig(data=(click_bell_demos,), out=tmp_path / "init.pt", model="tiny", cameras=("head",),
+                       steps=1, batch_size=2, warmup_steps=0, learning_rate=1e-9,
+                       vision_weights=tmp_path / "encoder.pt")
+    train_sft(config)
+    weights = load_checkpoint(config.out)["model"]["encoders.head.patchify.weight"]
+    torch.testing.assert_close(weights, torch.full_like(weights, 0.125), atol=1e-6, rtol=0)
+    wrong = ReferenceVLA(preset("base", cameras=("head",))).encoders["head"].state_dict()
+    torch.save(wrong, tmp_path / "base_encoder.pt")
+    with pytest.raises(Sim2RealError, match="invalid vision weights"):
+        train_sft(config.model_copy(update={"vision_weights": tmp_path / "base_encoder.pt"}))

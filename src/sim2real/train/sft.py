@@ -45,6 +45,9 @@ class SFTConfig(BaseModel):
     checkpoint_every: int = Field(500, ge=1)
     log_dir: Path | None = None  # tensorboard; default: <out>.logs
     resume: bool = False
+    # A state dict of one camera encoder (FiLMViT) saved with torch.save, loaded into every
+    # camera's encoder before training (FiLM layers the file lacks keep their initialisation).
+    vision_weights: Path | None = None
 
 
 class Distributed:
@@ -126,6 +129,9 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
         optimiser, lambda step: warmup_cosine(step, config.steps, config.warmup_steps)
     )
     start_step = 0
+    if config.vision_weights is not None and resumed is None:
+        for encoder in model.encoders.values():
+            encoder.load_pretrained(config.vision_weights)
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimiser.load_state_dict(resumed["optimizer"])

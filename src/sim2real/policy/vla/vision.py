@@ -41,11 +41,16 @@ class FiLMViT(nn.Module):
         """Load encoder weights from a local file (a state dict saved with torch.save).
 
         Returns the names of parameters the file did not provide (FiLM layers usually)."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        if unexpected:
-            from sim2real.errors import Sim2RealError
+        from sim2real.errors import Sim2RealError
 
+        if not Path(path).is_file():
+            raise Sim2RealError(f"invalid vision weights: {path} is not a file")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            missing, unexpected = self.load_state_dict(state, strict=False)
+        except RuntimeError as error:  # shapes differ: another image, patch or model size
+            raise Sim2RealError(f"invalid vision weights {path}: {error}") from None
+        if unexpected:
             raise Sim2RealError(
                 f"pretrained encoder {path} has parameters this encoder lacks: {unexpected[:5]}"
             )
