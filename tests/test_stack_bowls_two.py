@@ -6,11 +6,12 @@ import pytest
 
 import sim2real
 from sim2real.expert.motion import ArmMotion, LineTo
+from sim2real.expert.primitives import together
 from sim2real.expert.rotations import yaw_matrix
 from sim2real.expert.runner import ScriptedExpert
 from sim2real.scene.objects import set_free_pose
 from sim2real.tasks.base import Phase
-from sim2real.tasks.stack_bowls_two import INSTRUCTIONS, StackBowlsTwo, levelling, together
+from sim2real.tasks.stack_bowls_two import INSTRUCTIONS, StackBowlsTwo, levelling
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Reusable building blocks of expert plans: grasp orientations, approach-grasp-lift motions.
 
 Each helper returns per-arm `ArmMotion`s (one per phase); `in_step` runs several arms' motion
-lists side by side as phases, so one-arm and two-arm plans share the same code.
+lists side by side as phases, so one-arm and two-arm plans share the same code; `together` does
+the same for whole plans (phase generators that read the state as they go).
 """
 
 from __future__ import annotations
@@ -60,3 +61,23 @@ def in_step(
     for k in range(count):
         motions = {side: m[k] for side, m in per_arm.items() if k < len(m)}
         yield Phase(motions, settle=settle[k] if k < len(settle) else 0.0)
+
+
+def together(*plans: Iterator[Phase]) -> Iterator[Phase]:
+    """Run plans of different arms side by side: their k-th phases start together. Lazy, as
+    plans are: each plan's next phase is drawn once the previous common phase has run."""
+    running = list(plans)
+    while running:
+        phases = []
+        for plan in list(running):
+            phase = next(plan, None)
+            if phase is None:
+                running.remove(plan)
+            else:
+                phases.append(phase)
+        if phases:
+            yield Phase(
+                {side: motion for p in phases for side, motion in p.motions.items()},
+                min_duration=max(p.min_duration for p in phases),
+                settle=max(p.settle for p in phases),
+            )

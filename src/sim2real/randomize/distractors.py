@@ -20,6 +20,7 @@ from sim2real.errors import Sim2RealError
 from sim2real.randomize.base import Factor, Params, SceneHandles, rounded
 from sim2real.randomize.physics import DISTRACTOR_PREFIX, task_object_bodies
 from sim2real.scene.library import ObjectInstance, categories
+from sim2real.scene.objects import footprint_radius
 
 WORK_MARGIN = 0.08  # clearance kept around each task object's footprint (m)
 BASE_KEEPOUT = 0.16  # radius kept clear around each arm's base (m)
@@ -115,11 +116,7 @@ class Distractors(Factor):
         model, data = handles.model, handles.data
         circles = [(np.array(m), BASE_KEEPOUT) for m in self.mounts]
         for body in task_object_bodies(model):
-            geoms = np.flatnonzero(model.geom_bodyid == body)
-            reach = max(
-                (np.hypot(*model.geom_pos[g, :2]) + model.geom_rbound[g] for g in geoms),
-                default=0.05,
-            )
+            reach = footprint_radius(model, body)
             circles.append((data.xpos[body, :2].copy(), reach + WORK_MARGIN))
         return circles
 

@@ -15,3 +15,11 @@ def set_free_pose(
     data.qpos[adr : adr + 3] = position
     data.qpos[adr + 3 : adr + 7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
     data.qvel[vadr : vadr + 6] = 0.0
+
+
+def footprint_radius(model: mujoco.MjModel, body: int, default: float = 0.05) -> float:
+    """Radius of a circle about a body's origin that covers its geoms seen from above (each
+    geom's offset plus its bounding radius); `default` for a body without geoms."""
+    geoms = np.flatnonzero(model.geom_bodyid == body)
+    return float(max((np.hypot(*model.geom_pos[g, :2]) + model.geom_rbound[g] for g in geoms),
+                     default=default))

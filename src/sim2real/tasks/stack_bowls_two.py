@@ -22,11 +22,11 @@ import numpy as np
 
 from sim2real.embodiment.dual_arm import ARM_SIDES, HOME_JOINTS, ArmSide
 from sim2real.expert.motion import ArmMotion, JointsTo, LineTo
-from sim2real.expert.primitives import CLOSED, OPEN
+from sim2real.expert.primitives import CLOSED, OPEN, together
 from sim2real.expert.rotations import yaw_matrix
 from sim2real.scene.library import instance
 from sim2real.scene.library.bowl import Bowl
-from sim2real.scene.objects import set_free_pose
+from sim2real.scene.objects import footprint_radius, set_free_pose
 from sim2real.scene.station import StationLayout
 from sim2real.tasks.base import Episode, InstructionSet, Phase, SimView, Task
 from sim2real.tasks.registry import register
@@ -43,7 +43,6 @@ CENTRE_CANDIDATES = tuple(
 CLEAR_OF_OTHER = 0.18  # first bowl's target at least this far from the other bowl
 OBJECT_GAP = 0.02  # and its footprint this far from any other object's
 HAND_SPAN = 0.09  # the gripper's rail reaches this far out past the pinched rim
-TABLE_HALF = (0.6, 0.35)  # half extents of the table top (x, y)
 SUCCESS_XY = 0.04
 GRIPPER_OPEN_ABOVE = 0.5
 RIM_DEPTH = 0.035  # fingertips this far below the rim
@@ -134,38 +133,16 @@ def loose_objects(view: SimView, exclude: list[int]) -> list[tuple[np.ndarray, f
     """(xy, footprint radius) of every free body over the table top other than `exclude`
     (distractors, for instance; bodies parked elsewhere are ignored)."""
     model, data = view.model, view.data
+    table_half = np.asarray(view.layout.table_size) / 2
     found = []
     for joint in np.flatnonzero(model.jnt_type == mujoco.mjtJoint.mjJNT_FREE):
         body = int(model.jnt_bodyid[joint])
         xy, z = data.xpos[body, :2], data.xpos[body, 2]
-        on_table = (np.abs(xy) <= TABLE_HALF).all() and abs(z - view.table_top) < 0.3
+        on_table = (np.abs(xy) <= table_half).all() and abs(z - view.table_top) < 0.3
         if body in exclude or not on_table:
             continue
-        geoms = np.flatnonzero(model.geom_bodyid == body)
-        radius = max((np.hypot(*model.geom_pos[g, :2]) + model.geom_rbound[g] for g in geoms),
-                     default=0.05)
-        found.append((xy.copy(), float(radius)))
+        found.append((xy.copy(), footprint_radius(model, body)))
     return found
-
-
-def together(*plans: Iterator[Phase]) -> Iterator[Phase]:
-    """Run plans of different arms side by side: their k-th phases start together. Lazy, as
-    plans are: each plan's next phase is drawn once the previous common phase has run."""
-    running = list(plans)
-    while running:
-        phases = []
-        for plan in list(running):
-            phase = next(plan, None)
-            if phase is None:
-                running.remove(plan)
-            else:
-                phases.append(phase)
-        if phases:
-            yield Phase(
-                {side: motion for p in phases for side, motion in p.motions.items()},
-                min_duration=max(p.min_duration for p in phases),
-                settle=max(p.settle for p in phases),
-            )
 
 
 @dataclass(frozen=True)
