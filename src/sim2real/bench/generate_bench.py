@@ -49,11 +49,14 @@ def _floor_seconds(root: Path, spec: GenerateSpec) -> float:
     return total
 
 
+RENDER_THREADS = 1  # llvmpipe threads per process: the figures are per core
+
+
 def bench_generate(task: str, episodes: int, image_size: tuple[int, int]) -> dict[str, Any]:
     """Per core: every process renders with one llvmpipe thread (set before this process makes
     its first GL context), so one worker uses one core and two workers two; by default one
     process would spread its rendering over all cores and hide the per-core cost."""
-    os.environ["LP_NUM_THREADS"] = "1"
+    os.environ["LP_NUM_THREADS"] = str(RENDER_THREADS)
     settings = make_settings(image_size=image_size).model_dump(mode="json")
     spec = GenerateSpec(task, settings, episodes, first_seed=0)
     with tempfile.TemporaryDirectory() as scratch:
@@ -79,6 +82,6 @@ def bench_generate(task: str, episodes: int, image_size: tuple[int, int]) -> dic
         "speedup_two_workers": one_worker / two_workers,
         "speedup_target": 1.7,
         "bytes_per_episode": summary["bytes"] / episodes,
-        "render_threads_per_process": 1,
+        "render_threads_per_process": RENDER_THREADS,
         "frames": summary["frames"],
     }

@@ -85,9 +85,10 @@ def validate(root: Path) -> list[str]:
         records.append({"episode_index": index})
     if problems:
         return problems
-    for name, values in numeric_columns(root, records).items():
-        if name == "task_index" and task_indices is not None and not set(values.ravel()) <= task_indices:
-            problems.append("data: task_index values missing from meta/tasks.parquet")
+    columns = numeric_columns(root, records)
+    if task_indices is not None and not set(columns["task_index"].ravel()) <= task_indices:
+        problems.append("data: task_index values missing from meta/tasks.parquet")
+    for name, values in columns.items():
         wrong = stats_match(numeric_stats(values), stats.get(name, {}))
         if wrong:
             problems.append(f"meta/stats.json: {name} {', '.join(wrong)} do not match the data")

@@ -50,24 +50,26 @@ def write_suite_results(out: Path, suite: str, summaries: list[dict[str, Any]]) 
     _write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2))
     lines = [f"# {summary['label']} on {summary['task']}: {suite}", "",
              "| factor (ood) | success | rate | 95% CI (Wilson) | skipped seeds |", "|---|---|---|---|---|"]
-    for factor, s in summary["factors"].items():
-        low, high = s["ci95"]
-        lines.append(f"| {factor} | {s['successes']}/{s['episodes']} | {s['success_rate']:.1%} "
-                     f"| [{low:.1%}, {high:.1%}] | {s['skipped']} |")
+    lines += [f"| {factor} | {rate_cells(s)} |" for factor, s in summary["factors"].items()]
     lines.append(f"| mean | | {summary['success_rate']:.1%} | | |")
     _write_text(out / TABLE_FILE, "\n".join(lines) + "\n")
     return summary
 
 
-def summary_table(summary: dict[str, Any]) -> str:
+def rate_cells(summary: dict[str, Any]) -> str:
+    """The cells `success | rate | 95% CI (Wilson) | skipped seeds` of a results row."""
     low, high = summary["ci95"]
+    return (f"{summary['successes']}/{summary['episodes']} | {summary['success_rate']:.1%} "
+            f"| [{low:.1%}, {high:.1%}] | {summary['skipped']}")
+
+
+def summary_table(summary: dict[str, Any]) -> str:
     lines = [
         f"# {summary['label']} on {summary['task']}",
         "",
         "| task | policy | success | rate | 95% CI (Wilson) | skipped seeds |",
         "|---|---|---|---|---|---|",
-        f"| {summary['task']} | {summary['label']} | {summary['successes']}/{summary['episodes']} "
-        f"| {summary['success_rate']:.1%} | [{low:.1%}, {high:.1%}] | {summary['skipped']} |",
+        f"| {summary['task']} | {summary['label']} | {rate_cells(summary)} |",
     ]
     if summary["failures"]:
         lines += ["", "## Failures", ""]

@@ -129,10 +129,10 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
         optimiser, lambda step: warmup_cosine(step, config.steps, config.warmup_steps)
     )
     start_step = 0
-    if config.vision_weights is not None and resumed is None:
+    if resumed is None and config.vision_weights is not None:
         for encoder in model.encoders.values():
             encoder.load_pretrained(config.vision_weights)
-    if resumed is not None:
+    elif resumed is not None:
         model.load_state_dict(resumed["model"])
         optimiser.load_state_dict(resumed["optimizer"])
         scheduler.load_state_dict(resumed["scheduler"])

@@ -67,7 +67,7 @@ def eval_command(
         cameras = {"head", "left_wrist", "right_wrist"}  # openpi's servers do not name them
     if videos:
         cameras.add("head")
-    if image_size is None and metadata and metadata.image_size:
+    if image_size is None and metadata.image_size:
         image_size = "x".join(map(str, metadata.image_size))
     runs = [(randomize, split, out)]
     if suite:
