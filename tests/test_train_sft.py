@@ -111,16 +111,47 @@ def test_eval_runs_on_a_checkpoint(trained, tmp_path):
 def test_pretrained_vision_weights_are_loaded_into_every_camera(click_bell_demos, tmp_path):
     """An encoder saved from one model starts another's training (FiLM layers excepted)."""
     donor = ReferenceVLA(preset("tiny", cameras=("head",)))
-    torch.nn.init.constant_(donor.encoders["head"].patchify.weight, 0.125)
+    first_conv = "stages.0.body.0.weight"
+    torch.nn.init.constant_(donor.encoders["head"].get_parameter(first_conv), 0.125)
     state = {k: v for k, v in donor.encoders["head"].state_dict().items() if not k.startswith("films")}
     torch.save(state, tmp_path / "encoder.pt")
     config = SFTConfig(data=(click_bell_demos,), out=tmp_path / "init.pt", model="tiny", cameras=("head",),
                        steps=1, batch_size=2, warmup_steps=0, learning_rate=1e-9,
                        vision_weights=tmp_path / "encoder.pt")
     train_sft(config)
-    weights = load_checkpoint(config.out)["model"]["encoders.head.patchify.weight"]
+    weights = load_checkpoint(config.out)["model"][f"encoders.head.{first_conv}"]
     torch.testing.assert_close(weights, torch.full_like(weights, 0.125), atol=1e-6, rtol=0)
-    wrong = ReferenceVLA(preset("base", cameras=("head",))).encoders["head"].state_dict()
-    torch.save(wrong, tmp_path / "base_encoder.pt")
-    with pytest.raises(Sim2RealError, match="invalid vision weights"):
-        train_sft(config.model_copy(update={"vision_weights": tmp_path / "base_encoder.pt"}))
+    for other in ("base", "vit"):  # another size's ViT; a ViT's weights for a ResNet
+        wrong = ReferenceVLA(preset("base" if other == "base" else "tiny", encoder="vit",
+                                    cameras=("head",))).encoders["head"].state_dict()
+        torch.save(wrong, tmp_path / f"{other}_encoder.pt")
+        with pytest.raises(Sim2RealError, match="invalid vision weights"):
+            train_sft(config.model_copy(update={"vision_weights": tmp_path / f"{other}_encoder.pt"}))
+
+
+@pytest.mark.parametrize("encoder", ["vit", "resnet"])
+def test_both_image_encoders_make_one_token_per_patch_and_learn(encoder, click_bell_demos, tmp_path):
+    """Either encoder gives (S / patch)^2 language-conditioned tokens and trains end to end."""
+    from sim2real.policy.vla.model import image_encoder
+
+    config = preset("tiny", encoder=encoder, cameras=("head",))
+    model = image_encoder(config)
+    images, condition = torch.rand(2, 3, 96, 96), torch.randn(2, config.width)
+    tokens = model(images, condition)
+    assert tokens.shape == (2, config.tokens_per_camera, config.width)
+    for film in model.films:  # FiLM starts as the identity; give it a say to check it has one
+        torch.nn.init.normal_(film.project.weight, std=0.5)
+    assert not torch.allclose(model(images, -condition), tokens, atol=1e-3)
+    sft = SFTConfig(data=(click_bell_demos,), out=tmp_path / f"{encoder}.pt", encoder=encoder,
+                    cameras=("head",), steps=20, batch_size=8, warmup_steps=2, learning_rate=1e-3)
+    summary = train_sft(sft)
+    assert summary["loss_last"] < summary["loss_first"], summary
+    assert VLAPolicy.load(sft.out).config.encoder == encoder
+    with pytest.raises(Sim2RealError, match="invalid encoder"):
+        other = "vit" if encoder == "resnet" else "resnet"
+        train_sft(sft.model_copy(update={"steps": 21, "resume": True, "encoder": other}))
+
+
+def test_resnet_needs_a_power_of_two_patch():
+    with pytest.raises(ValueError, match="power of two"):
+        preset("tiny", encoder="resnet", patch_size=12)

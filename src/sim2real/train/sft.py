@@ -33,6 +33,7 @@ class SFTConfig(BaseModel):
     out: Path
     model: Literal["tiny", "base"] = "tiny"
     head: Literal["continuous", "discrete"] = "continuous"
+    encoder: Literal["vit", "resnet"] | None = None  # None = the preset's encoder
     cameras: tuple[str, ...] | None = None  # None = the preset's cameras
     steps: int = Field(1000, ge=1)
     batch_size: int = Field(32, ge=1)
@@ -45,8 +46,9 @@ class SFTConfig(BaseModel):
     checkpoint_every: int = Field(500, ge=1)
     log_dir: Path | None = None  # tensorboard; default: <out>.logs
     resume: bool = False
-    # A state dict of one camera encoder (FiLMViT) saved with torch.save, loaded into every
-    # camera's encoder before training (FiLM layers the file lacks keep their initialisation).
+    # A state dict of one camera encoder (FiLMViT or FiLMResNet) saved with torch.save, loaded
+    # into every camera's encoder before training (FiLM layers the file lacks keep their
+    # initialisation).
     vision_weights: Path | None = None
 
 
@@ -95,7 +97,8 @@ def _check_resumable(config: SFTConfig, saved: VLAConfig) -> None:
     """A resumed run continues the checkpoint's model: asking for another one is a mistake."""
     from sim2real.errors import Sim2RealError
 
-    for field, asked, have in (("model", config.model, saved.size), ("head", config.head, saved.head)):
+    for field, asked, have in (("model", config.model, saved.size), ("head", config.head, saved.head),
+                               ("encoder", config.encoder or saved.encoder, saved.encoder)):
         if asked != have:
             raise Sim2RealError(
                 f"invalid {field}: {asked!r} with --resume; {config.out} holds a {have!r} {field} "
@@ -117,6 +120,8 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
         overrides = {"head": config.head}
         if config.cameras is not None:
             overrides["cameras"] = config.cameras
+        if config.encoder is not None:
+            overrides["encoder"] = config.encoder
         vla_config = preset(config.model, **overrides)
     frames = TrainingFrames.load(config.data, vla_config.cameras, vla_config.image_size)
     action_bounds = Bounds(frames.action_low, frames.action_high)

@@ -20,6 +20,8 @@ def sft_command(
     out: Annotated[Path, typer.Option(help="checkpoint file to write (.pt)")],
     model: Annotated[str, typer.Option(help="model size: tiny or base")] = "tiny",
     head: Annotated[str, typer.Option(help="action head: continuous (L1) or discrete (256 bins)")] = "continuous",
+    encoder: Annotated[str | None, typer.Option(
+        help="image encoder per camera: resnet or vit (default: the size's preset)")] = None,
     steps: Annotated[int, typer.Option(min=1, help="optimiser steps in total")] = 1000,
     batch_size: Annotated[int, typer.Option(min=1, help="samples per step and process")] = 32,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate")] = 3e-4,
@@ -30,7 +32,7 @@ def sft_command(
     seed: Annotated[int, typer.Option()] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="continue from --out if it exists")] = False,
     vision_weights: Annotated[Path | None, typer.Option(
-        help="pretrained encoder weights (a FiLMViT state dict) for every camera")] = None,
+        help="pretrained weights of one camera's encoder (a state dict) for every camera")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune the reference VLA on demonstrations (run under torchrun for several GPUs)."""
@@ -42,7 +44,7 @@ def sft_command(
 
     try:
         config = SFTConfig(
-            data=tuple(data), out=out, model=model, head=head, steps=steps, batch_size=batch_size,
+            data=tuple(data), out=out, model=model, head=head, encoder=encoder, steps=steps, batch_size=batch_size,
             learning_rate=learning_rate, warmup_steps=warmup_steps,
             cameras=tuple(cameras.split(",")) if cameras else None, augment=not no_augment,
             checkpoint_every=checkpoint_every, seed=seed, resume=resume, vision_weights=vision_weights,

@@ -16,6 +16,8 @@ class VLAConfig(BaseModel):
     size: Literal["tiny", "base", "custom"] = "tiny"
     head: Literal["continuous", "discrete"] = "continuous"
     cameras: tuple[str, ...] = ("head", "left_wrist", "right_wrist")
+    encoder: Literal["vit", "resnet"] = Field(
+        "vit", description="per-camera image encoder: a compact ViT or a residual CNN")
     image_size: int = Field(96, ge=32, le=448, description="square input resolution")
     patch_size: int = Field(16, ge=4, le=32)
     width: int = Field(128, ge=32, le=2048, description="token width of the whole model")
@@ -38,6 +40,8 @@ class VLAConfig(BaseModel):
             raise ValueError(f"image_size {self.image_size} must be a multiple of patch_size {self.patch_size}")
         if self.width % self.heads:
             raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
+        if self.encoder == "resnet" and self.patch_size & (self.patch_size - 1):
+            raise ValueError(f"patch_size {self.patch_size} must be a power of two for the resnet encoder")
         if not self.cameras:
             raise ValueError("the model needs at least one camera")
         return self
@@ -48,9 +52,11 @@ class VLAConfig(BaseModel):
 
 
 PRESETS: dict[str, dict] = {
-    # Trains on a laptop CPU in minutes; used by the tests.
-    "tiny": dict(image_size=96, patch_size=16, width=128, vision_depth=2, trunk_depth=3, heads=4,
-                 head_hidden=256),
+    # Trains on a laptop CPU in minutes; used by the tests. Residual CNN encoders: on 100
+    # click_bell demos they reach a third lower held-out action error than the ViT at equal steps
+    # and several times its closed-loop success (docs/pipeline.md).
+    "tiny": dict(image_size=96, patch_size=16, width=128, encoder="resnet", vision_depth=2,
+                 trunk_depth=3, heads=4, head_hidden=256),
     # For a GPU: ViT-S-like encoders at 224 px and a 8-layer trunk of width 512.
     "base": dict(image_size=224, patch_size=16, width=512, vision_depth=6, trunk_depth=8, heads=8,
                  head_hidden=1024),

@@ -8,7 +8,7 @@ from torch import nn
 
 from sim2real.policy.vla.config import VLAConfig
 from sim2real.policy.vla.layers import Block
-from sim2real.policy.vla.vision import FiLMViT
+from sim2real.policy.vla.vision import FiLMResNet, FiLMViT
 
 
 class ReferenceVLA(nn.Module):
@@ -19,13 +19,7 @@ class ReferenceVLA(nn.Module):
         self.config = config
         width = config.width
         self.language = nn.Sequential(nn.Linear(config.language_dim, width), nn.LayerNorm(width))
-        self.encoders = nn.ModuleDict(
-            {
-                camera: FiLMViT(config.image_size, config.patch_size, width, config.vision_depth,
-                                config.heads, config.mlp_ratio, config.dropout, width)
-                for camera in config.cameras
-            }
-        )
+        self.encoders = nn.ModuleDict({camera: image_encoder(config) for camera in config.cameras})
         self.camera_embedding = nn.Parameter(torch.zeros(len(config.cameras), 1, width))
         # OpenVLA-OFT: proprioception projected by a 2-layer MLP with GELU.
         self.state = nn.Sequential(
@@ -87,6 +81,14 @@ class ReferenceVLA(nn.Module):
         if self.config.head == "discrete":
             return from_bins(prediction.argmax(dim=-1), self.config.bins)
         return prediction
+
+
+def image_encoder(config: VLAConfig) -> FiLMViT | FiLMResNet:
+    """One camera's encoder; its tokens have the model width and are conditioned on language."""
+    if config.encoder == "resnet":
+        return FiLMResNet(config.image_size, config.patch_size, config.width, config.width)
+    return FiLMViT(config.image_size, config.patch_size, config.width, config.vision_depth,
+                   config.heads, config.mlp_ratio, config.dropout, config.width)
 
 
 def to_bins(normalised: torch.Tensor, bins: int) -> torch.Tensor:

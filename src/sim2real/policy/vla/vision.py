@@ -1,7 +1,17 @@
-"""A compact ViT per camera whose blocks are FiLM-modulated by the instruction embedding."""
+"""Image encoders, one per camera, FiLM-modulated by the instruction embedding.
+
+Two families share one interface (B x 3 x S x S in [0, 1] + condition -> B x T x width tokens,
+T = (S / patch_size)^2, and `load_pretrained`):
+- `FiLMViT`: patchify + transformer blocks, each followed by FiLM.
+- `FiLMResNet`: stride-2 residual stages down to one cell per `patch_size` pixels, each
+  followed by FiLM. Convolutions share weights across positions, so an object seen at 100
+  positions in the demos is recognised at the positions between them; a from-scratch ViT with
+  learned position embeddings has no such prior and needs far more data for the same precision.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
@@ -14,7 +24,30 @@ _MEAN = (0.485, 0.456, 0.406)
 _STD = (0.229, 0.224, 0.225)
 
 
-class FiLMViT(nn.Module):
+class PretrainedLoading:
+    """`load_pretrained` for any encoder module."""
+
+    def load_pretrained(self, path: Path) -> list[str]:
+        """Load encoder weights from a local file (a state dict saved with torch.save).
+
+        Returns the names of parameters the file did not provide (FiLM layers usually)."""
+        from sim2real.errors import Sim2RealError
+
+        if not Path(path).is_file():
+            raise Sim2RealError(f"invalid vision weights: {path} is not a file")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            missing, unexpected = self.load_state_dict(state, strict=False)  # type: ignore[attr-defined]
+        except RuntimeError as error:  # shapes differ: another image, patch or model size
+            raise Sim2RealError(f"invalid vision weights {path}: {error}") from None
+        if unexpected:
+            raise Sim2RealError(
+                f"invalid vision weights {path}: parameters this encoder lacks: {unexpected[:5]}"
+            )
+        return list(missing)
+
+
+class FiLMViT(PretrainedLoading, nn.Module):
     """Patchify, add positions, then blocks each followed by FiLM(language)."""
 
     def __init__(self, image_size: int, patch_size: int, width: int, depth: int, heads: int,
@@ -37,21 +70,66 @@ class FiLMViT(nn.Module):
             x = film(block(x), condition)
         return self.norm(x)
 
-    def load_pretrained(self, path: Path) -> list[str]:
-        """Load encoder weights from a local file (a state dict saved with torch.save).
 
-        Returns the names of parameters the file did not provide (FiLM layers usually)."""
-        from sim2real.errors import Sim2RealError
+class ResidualStage(nn.Module):
+    """Halve the resolution: conv3x3/2 -> GN -> GELU -> conv3x3 -> GN, plus a 1x1/2 shortcut.
 
-        if not Path(path).is_file():
-            raise Sim2RealError(f"invalid vision weights: {path} is not a file")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        try:
-            missing, unexpected = self.load_state_dict(state, strict=False)
-        except RuntimeError as error:  # shapes differ: another image, patch or model size
-            raise Sim2RealError(f"invalid vision weights {path}: {error}") from None
-        if unexpected:
-            raise Sim2RealError(
-                f"pretrained encoder {path} has parameters this encoder lacks: {unexpected[:5]}"
-            )
-        return list(missing)
+    GroupNorm, not BatchNorm: batch statistics from small robot batches differ between training
+    and closed-loop inference (one frame)."""
+
+    def __init__(self, channels_in: int, channels_out: int) -> None:
+        super().__init__()
+        groups = math.gcd(8, channels_out)
+        self.body = nn.Sequential(
+            nn.Conv2d(channels_in, channels_out, 3, stride=2, padding=1, bias=False),
+            nn.GroupNorm(groups, channels_out),
+            nn.GELU(),
+            nn.Conv2d(channels_out, channels_out, 3, padding=1, bias=False),
+            nn.GroupNorm(groups, channels_out),
+        )
+        self.shortcut = nn.Conv2d(channels_in, channels_out, 1, stride=2, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.gelu(self.body(x) + self.shortcut(x))
+
+
+class FiLMResNet(PretrainedLoading, nn.Module):
+    """log2(patch_size) residual stages (channels doubling from 16 up to `width`), each followed
+    by FiLM(language); the last feature map's cells are the tokens, with fixed 2-D sine-cosine
+    positions (smooth in space, so they interpolate between the positions seen in training)."""
+
+    def __init__(self, image_size: int, patch_size: int, width: int, condition_dim: int) -> None:
+        super().__init__()
+        stages = int(math.log2(patch_size))
+        channels = [3] + [min(width, 16 * 2**i) for i in range(stages - 1)] + [width]
+        self.stages = nn.ModuleList(ResidualStage(a, b) for a, b in zip(channels, channels[1:]))
+        self.films = nn.ModuleList(FiLM(condition_dim, c) for c in channels[1:])
+        side = image_size // patch_size
+        self.register_buffer("position", sincos_2d(side, width), persistent=False)
+        self.norm = nn.LayerNorm(width)
+        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, images: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """images: B x 3 x H x W floats in [0, 1]; condition: B x width. Returns B x T x width."""
+        x = (images - self.mean) / self.std
+        for stage, film in zip(self.stages, self.films, strict=True):
+            x = stage(x)
+            batch, channels, height, width = x.shape
+            tokens = film(x.flatten(2).transpose(1, 2), condition)
+            x = tokens.transpose(1, 2).reshape(batch, channels, height, width)
+        return self.norm(tokens + self.position)
+
+
+def sincos_2d(side: int, width: int) -> torch.Tensor:
+    """1 x side^2 x width fixed 2-D sine-cosine position embeddings (MAE's recipe)."""
+    quarter = width // 4
+    frequencies = 1.0 / 10000 ** (torch.arange(quarter) / quarter)
+    grid = torch.arange(side, dtype=torch.float32)
+    y, x = torch.meshgrid(grid, grid, indexing="ij")
+    parts = []
+    for coordinate in (x.flatten(), y.flatten()):
+        angles = coordinate[:, None] * frequencies[None, :]
+        parts += [angles.sin(), angles.cos()]
+    embedding = torch.cat(parts, dim=1)
+    return nn.functional.pad(embedding, (0, width - embedding.shape[1])).unsqueeze(0)
