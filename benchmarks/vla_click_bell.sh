@@ -23,7 +23,7 @@ EPISODES=100          # training demos, seeds 0, 1, ... (failed expert seeds are
 IMAGE=96              # the tiny preset's input: render square at it, so nothing is resized
 STEPS="${STEPS:-4000}"   # override from the environment, e.g. to resume a run further
 BATCH=32
-LR=1e-3              # a 2.5 M-parameter model trained for few steps: a higher peak rate than 3e-4
+LR=1e-3              # a 1.9 M-parameter model trained for few steps: a higher peak rate than 3e-4
 EVAL_EPISODES=50
 EVAL_SEED=1000        # disjoint from the training seeds
 EXECUTE=25            # actions executed of each K=25 chunk before re-planning (eval default: all)
