@@ -121,12 +121,11 @@ def test_pretrained_vision_weights_are_loaded_into_every_camera(click_bell_demos
     train_sft(config)
     weights = load_checkpoint(config.out)["model"][f"encoders.head.{first_conv}"]
     torch.testing.assert_close(weights, torch.full_like(weights, 0.125), atol=1e-6, rtol=0)
-    for other in ("base", "vit"):  # another size's ViT; a ViT's weights for a ResNet
-        wrong = ReferenceVLA(preset("base" if other == "base" else "tiny", encoder="vit",
-                                    cameras=("head",))).encoders["head"].state_dict()
-        torch.save(wrong, tmp_path / f"{other}_encoder.pt")
+    for size in ("base", "tiny"):  # another size's ViT; a ViT's weights for a ResNet
+        wrong = ReferenceVLA(preset(size, encoder="vit", cameras=("head",))).encoders["head"]
+        torch.save(wrong.state_dict(), tmp_path / f"{size}_vit.pt")
         with pytest.raises(Sim2RealError, match="invalid vision weights"):
-            train_sft(config.model_copy(update={"vision_weights": tmp_path / f"{other}_encoder.pt"}))
+            train_sft(config.model_copy(update={"vision_weights": tmp_path / f"{size}_vit.pt"}))
 
 
 @pytest.mark.parametrize("encoder", ["vit", "resnet"])
@@ -141,7 +140,9 @@ def test_both_image_encoders_make_one_token_per_patch_and_learn(encoder, click_b
     assert tokens.shape == (2, config.tokens_per_camera, config.width)
     for film in model.films:  # FiLM starts as the identity; give it a say to check it has one
         torch.nn.init.normal_(film.project.weight, std=0.5)
-    assert not torch.allclose(model(images, -condition), tokens, atol=1e-3)
+    modulated = model(images, condition)
+    assert not torch.allclose(modulated, tokens, atol=1e-3)
+    assert not torch.allclose(model(images, -condition), modulated, atol=1e-3)
     sft = SFTConfig(data=(click_bell_demos,), out=tmp_path / f"{encoder}.pt", encoder=encoder,
                     cameras=("head",), steps=20, batch_size=8, warmup_steps=2, learning_rate=1e-3)
     summary = train_sft(sft)

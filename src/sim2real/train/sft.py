@@ -21,6 +21,7 @@ from sim2real.policy.vla.augment import colour_jitter, random_resized_crop
 from sim2real.policy.vla.config import VLAConfig, preset
 from sim2real.policy.vla.model import ReferenceVLA
 from sim2real.policy.vla.normalize import Bounds
+from sim2real.policy.vla.vision import load_encoder_weights, read_encoder_weights
 from sim2real.train.checkpoint import load_checkpoint, save_checkpoint
 from sim2real.train.data import TrainingFrames
 from sim2real.train.schedule import warmup_cosine
@@ -135,8 +136,9 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
     )
     start_step = 0
     if resumed is None and config.vision_weights is not None:
+        weights = read_encoder_weights(config.vision_weights)
         for encoder in model.encoders.values():
-            encoder.load_pretrained(config.vision_weights)
+            load_encoder_weights(encoder, weights, config.vision_weights)
     elif resumed is not None:
         model.load_state_dict(resumed["model"])
         optimiser.load_state_dict(resumed["optimizer"])

@@ -32,7 +32,7 @@ def sft_command(
     seed: Annotated[int, typer.Option()] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="continue from --out if it exists")] = False,
     vision_weights: Annotated[Path | None, typer.Option(
-        help="pretrained weights of one camera's encoder (a state dict) for every camera")] = None,
+        help="pretrained weights of one camera's encoder (state dict) for every camera")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune the reference VLA on demonstrations (run under torchrun for several GPUs)."""
@@ -44,10 +44,11 @@ def sft_command(
 
     try:
         config = SFTConfig(
-            data=tuple(data), out=out, model=model, head=head, encoder=encoder, steps=steps, batch_size=batch_size,
-            learning_rate=learning_rate, warmup_steps=warmup_steps,
+            data=tuple(data), out=out, model=model, head=head, encoder=encoder, steps=steps,
+            batch_size=batch_size, learning_rate=learning_rate, warmup_steps=warmup_steps,
             cameras=tuple(cameras.split(",")) if cameras else None, augment=not no_augment,
-            checkpoint_every=checkpoint_every, seed=seed, resume=resume, vision_weights=vision_weights,
+            checkpoint_every=checkpoint_every, seed=seed, resume=resume,
+            vision_weights=vision_weights,
         )
     except ValidationError as error:
         raise Sim2RealError(describe_validation_error(error)) from None

@@ -7,7 +7,7 @@ from torch import nn
 
 
 class FiLM(nn.Module):
-    """Feature-wise linear modulation: x * (1 + gamma(c)) + beta(c), per token channel.
+    """Feature-wise linear modulation: x * (1 + gamma(c)) + beta(c), per channel.
 
     Initialised to the identity so an untrained FiLM leaves the visual features alone.
     """
@@ -19,8 +19,10 @@ class FiLM(nn.Module):
         nn.init.zeros_(self.project.bias)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        gamma, beta = self.project(condition).unsqueeze(1).chunk(2, dim=-1)
-        return x * (1 + gamma) + beta
+        """x: B x ... x width, channels last (tokens or a feature map's cells); condition: B x c."""
+        gamma, beta = self.project(condition).chunk(2, dim=-1)
+        shape = (x.shape[0],) + (1,) * (x.dim() - 2) + (x.shape[-1],)
+        return x * (1 + gamma.view(shape)) + beta.view(shape)
 
 
 class Block(nn.Module):

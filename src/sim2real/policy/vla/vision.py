@@ -1,7 +1,7 @@
 """Image encoders, one per camera, FiLM-modulated by the instruction embedding.
 
 Two families share one interface (B x 3 x S x S in [0, 1] + condition -> B x T x width tokens,
-T = (S / patch_size)^2, and `load_pretrained`):
+T = (S / patch_size)^2), and pretrained weights load into either (`load_encoder_weights`):
 - `FiLMViT`: patchify + transformer blocks, each followed by FiLM.
 - `FiLMResNet`: stride-2 residual stages down to one cell per `patch_size` pixels, each
   followed by FiLM. Convolutions share weights across positions, so an object seen at 100
@@ -24,30 +24,34 @@ _MEAN = (0.485, 0.456, 0.406)
 _STD = (0.229, 0.224, 0.225)
 
 
-class PretrainedLoading:
-    """`load_pretrained` for any encoder module."""
+def read_encoder_weights(path: Path) -> dict[str, torch.Tensor]:
+    """A pretrained encoder's state dict, saved with torch.save to a local file."""
+    from sim2real.errors import Sim2RealError
 
-    def load_pretrained(self, path: Path) -> list[str]:
-        """Load encoder weights from a local file (a state dict saved with torch.save).
-
-        Returns the names of parameters the file did not provide (FiLM layers usually)."""
-        from sim2real.errors import Sim2RealError
-
-        if not Path(path).is_file():
-            raise Sim2RealError(f"invalid vision weights: {path} is not a file")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        try:
-            missing, unexpected = self.load_state_dict(state, strict=False)  # type: ignore[attr-defined]
-        except RuntimeError as error:  # shapes differ: another image, patch or model size
-            raise Sim2RealError(f"invalid vision weights {path}: {error}") from None
-        if unexpected:
-            raise Sim2RealError(
-                f"invalid vision weights {path}: parameters this encoder lacks: {unexpected[:5]}"
-            )
-        return list(missing)
+    if not Path(path).is_file():
+        raise Sim2RealError(f"invalid vision weights: {path} is not a file")
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
-class FiLMViT(PretrainedLoading, nn.Module):
+def load_encoder_weights(encoder: nn.Module, state: dict[str, torch.Tensor],
+                         source: Path) -> list[str]:
+    """Load `state` (read from `source`) into an encoder of either family.
+
+    Returns the names of parameters the state did not provide (FiLM layers usually)."""
+    from sim2real.errors import Sim2RealError
+
+    try:
+        missing, unexpected = encoder.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # shapes differ: another image, patch or model size
+        raise Sim2RealError(f"invalid vision weights {source}: {error}") from None
+    if unexpected:
+        raise Sim2RealError(
+            f"invalid vision weights {source}: parameters this encoder lacks: {unexpected[:5]}"
+        )
+    return list(missing)
+
+
+class FiLMViT(nn.Module):
     """Patchify, add positions, then blocks each followed by FiLM(language)."""
 
     def __init__(self, image_size: int, patch_size: int, width: int, depth: int, heads: int,
@@ -93,7 +97,7 @@ class ResidualStage(nn.Module):
         return nn.functional.gelu(self.body(x) + self.shortcut(x))
 
 
-class FiLMResNet(PretrainedLoading, nn.Module):
+class FiLMResNet(nn.Module):
     """log2(patch_size) residual stages (channels doubling from 16 up to `width`), each followed
     by FiLM(language); the last feature map's cells are the tokens, with fixed 2-D sine-cosine
     positions (smooth in space, so they interpolate between the positions seen in training)."""
@@ -114,11 +118,9 @@ class FiLMResNet(PretrainedLoading, nn.Module):
         """images: B x 3 x H x W floats in [0, 1]; condition: B x width. Returns B x T x width."""
         x = (images - self.mean) / self.std
         for stage, film in zip(self.stages, self.films, strict=True):
-            x = stage(x)
-            batch, channels, height, width = x.shape
-            tokens = film(x.flatten(2).transpose(1, 2), condition)
-            x = tokens.transpose(1, 2).reshape(batch, channels, height, width)
-        return self.norm(tokens + self.position)
+            # FiLM modulates channels last: permuted views, no copies.
+            x = film(stage(x).permute(0, 2, 3, 1), condition).permute(0, 3, 1, 2)
+        return self.norm(x.flatten(2).transpose(1, 2) + self.position)
 
 
 def sincos_2d(side: int, width: int) -> torch.Tensor:
