@@ -34,7 +34,7 @@ def rollout(env, seed: int) -> tuple[list[np.ndarray], list[dict]]:
 
     actions, observations = [], []
 
-    def record(observation, action):
+    def record(observation, action, _info):
         actions.append(np.array(action))
         observations.append(observation)
 

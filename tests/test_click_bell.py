@@ -59,7 +59,7 @@ def test_initial_state_distribution(blind_env):
     xs, ys = [], []
     for seed in range(200):
         _, info = blind_env.reset(seed=seed)
-        x, y = info["episode"]["params"]["bell_xy"]
+        x, y = info["episode"].params["bell_xy"]
         xs.append(x)
         ys.append(y)
     xs, ys = np.array(xs), np.array(ys)

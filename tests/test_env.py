@@ -29,8 +29,8 @@ def test_observation_layout(small_env):
     assert observation["state"][[6, 13]] == pytest.approx([1.0, 1.0], abs=1e-6)  # open at reset
     assert isinstance(observation["instruction"], str) and "bell" in observation["instruction"]
     assert info["success"] is False
-    assert info["episode"]["seed"] == 0 and info["episode"]["task"] == "click_bell"
-    assert info["episode"]["settings"]["physics"]["friction"] == 0.5
+    assert info["episode"].seed == 0 and info["episode"].task == "click_bell"
+    assert info["episode"].settings["physics"]["friction"] == 0.5
 
 
 def test_same_seed_same_trajectory_and_images():
@@ -51,7 +51,7 @@ def test_same_seed_same_trajectory_and_images():
 def test_different_seeds_different_scenes(blind_env):
     _, first = blind_env.reset(seed=1)
     _, second = blind_env.reset(seed=2)
-    assert first["episode"]["params"] != second["episode"]["params"]
+    assert first["episode"].params != second["episode"].params
 
 
 def test_joints_track_commanded_targets(blind_env):

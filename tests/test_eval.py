@@ -9,7 +9,7 @@ import sim2real
 from sim2real.evaluate.rollout import run_episode
 from sim2real.evaluate.runner import EvalSpec, evaluate
 from sim2real.policy.builtin import ExpertPolicy, ReplayPolicy, ZeroMotionPolicy
-from sim2real.policy.protocol import PolicyMetadata
+from sim2real.core.policy import PolicyMetadata
 from sim2real.settings import make_settings
 from tests.conftest import rollout
 
@@ -25,7 +25,7 @@ class BrokenPolicy:
     def reset(self, episode=None):
         pass
 
-    def infer(self, observation):
+    def infer(self, observations):
         return self.chunk
 
 
@@ -61,7 +61,7 @@ def test_broken_policies_are_recorded_as_failures_with_reasons(blind_env, chunk,
 
 
 class RaisingPolicy(BrokenPolicy):
-    def infer(self, observation):
+    def infer(self, observations):
         raise RuntimeError("CUDA out of memory")
 
 
@@ -102,7 +102,7 @@ def test_unsolvable_seeds_are_skipped(monkeypatch):
     result = evaluate(EvalSpec("click_bell", BLIND, "zero"), episodes=6, first_seed=0)
     assert [r.seed for r in result.records] == [1, 2, 4, 5, 7, 8]
     assert result.skipped == [0, 3, 6]
-    assert result.summary()["skipped"] == 3
+    assert result.summary().skipped == 3
 
 
 def test_eval_cli_writes_records_summary_and_videos(tmp_path):

@@ -52,7 +52,7 @@ def test_distractors_change_neither_view_factors_nor_layout():
     try:
         _, clean_info = clean.reset(seed=2)
         _, info = env.reset(seed=2)
-        assert info["episode"]["params"] == clean_info["episode"]["params"]
+        assert info["episode"].params == clean_info["episode"].params
         for field in ("tex_data", "light_pos", "light_diffuse", "cam_pos", "cam_quat"):
             np.testing.assert_array_equal(getattr(env.model, field), getattr(clean.model, field))
     finally:

@@ -43,7 +43,7 @@ def test_factor_changes_only_what_it_owns(factor, clean_snapshot):
     assert changed and changed <= OWNED[factor], f"{factor} changed {changed}"
     assert set(info["randomization"]) == {"factors", "split", factor}
     # The task's layout and instruction come from their own streams: untouched by any factor.
-    assert info["episode"]["params"] == clean_info["episode"]["params"]
+    assert info["episode"].params == clean_info["episode"].params
     assert observation["instruction"] == clean_observation["instruction"]
     if factor != "PHY":  # physics parameters do not show in a still image
         assert not np.array_equal(observation["images/head"], clean_observation["images/head"])

@@ -81,7 +81,7 @@ def test_a_client_leaving_mid_episode_does_not_disturb_another(server_url, blind
     observation, info = blind_env.reset(seed=4)
     leaver = RemotePolicy(server_url)
     leaver.reset(info["episode"])
-    leaver.infer(observation)
+    leaver.infer([observation])
     stayer = RemotePolicy(server_url)
     leaver.close()  # gone mid-episode
     record = run_episode(blind_env, stayer, seed=4)

@@ -244,7 +244,7 @@ def test_env_renders_observations_path_traced():
     )
     observation, info = env.reset(seed=0)
     assert observation["images/head"].shape == (TINY[1], TINY[0], 3)
-    assert info["episode"]["settings"]["fidelity"] == "medium"
+    assert info["episode"].settings["fidelity"] == "medium"
     env.close()
 
 

@@ -42,8 +42,10 @@ def test_checkpoint_is_self_describing_and_loads_as_a_policy(trained, blind_env)
     env = sim2real.make("click_bell", cameras=("head",), image_size=(96, 96))
     observation, info = env.reset(seed=0)
     policy.reset(info["episode"])
-    chunk = policy.infer(observation)
-    assert chunk.shape == (25, 14) and np.isfinite(chunk).all()
+    chunks = policy.infer([observation, observation])
+    assert chunks.shape == (2, 25, 14) and np.isfinite(chunks).all()
+    np.testing.assert_allclose(chunks[0], policy.infer([observation])[0], atol=1e-5)
+    chunk = chunks[0]
     low, high = env.robot.action_low, env.robot.action_high
     assert ((chunk >= low - 1e-6) & (chunk <= high + 1e-6)).all()
     env.step(chunk[0])  # a valid action for the env

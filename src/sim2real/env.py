@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import string
 from typing import Any
 
@@ -10,7 +9,10 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ACTION_DIM, HOME_JOINTS, DualArm
+from sim2real.core.contract import ACTION_DIM, HOME_ACTION, action_label
+from sim2real.core.environment import Observation, StepInfo
+from sim2real.core.records import EpisodeInfo
+from sim2real.embodiment.dual_arm import DualArm
 from sim2real.errors import Sim2RealError
 from sim2real.randomize.base import SceneHandles
 from sim2real.randomize.objects import ObjectInstances, held_instance
@@ -65,7 +67,7 @@ class Sim2RealEnv(gym.Env):
         self.object_instances = (
             ObjectInstances(self.task, self.settings.split) if wants_instances else None
         )
-        self.home_action = np.array([*HOME_JOINTS, 1.0, *HOME_JOINTS, 1.0])
+        self.home_action = HOME_ACTION.copy()
         self.action_space = gym.spaces.Box(
             low=self.robot.action_low.astype(np.float32),
             high=self.robot.action_high.astype(np.float32),
@@ -86,7 +88,9 @@ class Sim2RealEnv(gym.Env):
 
     # -- gymnasium API -----------------------------------------------------------------------
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Observation, StepInfo]:
         super().reset(seed=seed)
         if seed is None:
             seed = int(self.np_random.integers(2**31 - 1))
@@ -108,16 +112,16 @@ class Sim2RealEnv(gym.Env):
         )
         self.steps = 0
         self.success = False
-        self._episode_info = {
-            "task": self.task.name,
-            "seed": self.episode.seed,
-            "params": self.episode.params,
-            "instruction": self.instruction,
-            "settings": self.settings.model_dump(mode="json"),
-        }
+        self._episode_info = EpisodeInfo(
+            task=self.task.name,
+            seed=self.episode.seed,
+            instruction=self.instruction,
+            params=self.episode.params,
+            settings=self.settings.model_dump(mode="json"),
+        )
         return self._observation(), self._info()
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, StepInfo]:
         if self.episode is None:
             raise Sim2RealError("call reset() before step()")
         action = self.validate_action(action)
@@ -188,8 +192,8 @@ class Sim2RealEnv(gym.Env):
             self.data.qpos[mirrored] = ctrl[6 if side == "left" else 13]
         self.data.ctrl[self.robot.ctrl_index] = ctrl
 
-    def _observation(self) -> dict[str, Any]:
-        obs: dict[str, Any] = {}
+    def _observation(self) -> Observation:
+        obs: Observation = {}
         if self.settings.cameras:
             for name, image in self.cameras.render_all(self.data).items():
                 obs[f"images/{name}"] = image
@@ -197,20 +201,17 @@ class Sim2RealEnv(gym.Env):
         obs["instruction"] = self.instruction
         return obs
 
-    def _info(self) -> dict[str, Any]:
-        # A fresh copy each call: callers keep infos, and must not see later ones change them.
-        return {
-            "success": self.success,
-            "step": self.steps,
-            "episode": copy.deepcopy(self._episode_info),
-            "randomization": self.randomizer.record(),
-        }
-
-
-def action_label(index: int) -> str:
-    side = "left" if index < 7 else "right"
-    slot = index % 7
-    return f"{side} gripper" if slot == 6 else f"{side} joint{slot + 1}"
+    def _info(self) -> StepInfo:
+        # The episode's record is immutable and shared; the randomization record is a fresh
+        # copy each call, since callers keep infos and must not see later ones change them.
+        return StepInfo(
+            success=self.success,
+            step=self.steps,
+            max_steps=self.max_steps,
+            episode=self._episode_info,
+            randomization=self.randomizer.record(),
+            control_hz=self.settings.control_hz,
+        )
 
 
 def make(task: str, settings: EnvSettings | None = None, **overrides: Any) -> Sim2RealEnv:

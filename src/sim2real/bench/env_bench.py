@@ -24,7 +24,7 @@ from sim2real.expert.runner import ScriptedExpert
 def _expert_actions(task: str) -> np.ndarray:
     env = make(task, cameras=())
     actions: list[np.ndarray] = []
-    ScriptedExpert(env).run(0, lambda _obs, action: actions.append(action))
+    ScriptedExpert(env).run(0, lambda _obs, action, _info: actions.append(action))
     env.close()
     return np.array(actions[1:])  # the first callback is the reset, not a step
 

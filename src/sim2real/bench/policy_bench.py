@@ -83,7 +83,7 @@ def bench_one(policy: VLAPolicy, iterations: int, warmup: int) -> dict[str, Any]
     policy.reset()
     observation = _observation(policy, rng)
     forward = _bare_forward(policy, embedding, rng)
-    infer = lambda: policy.infer(observation)  # noqa: E731
+    infer = lambda: policy.infer([observation])  # noqa: E731
     for _ in range(warmup):  # first calls allocate, pick kernels and fill the instruction cache
         infer()
         forward()

@@ -77,10 +77,10 @@ def bench_serve(rounds: int = 200) -> dict[str, Any]:
     try:
         local = ZeroMotionPolicy()
         local.reset()
-        local_ms = _median_ms(lambda: local.infer(observation), rounds)
+        local_ms = _median_ms(lambda: local.infer([observation]), rounds)
         remote = RemotePolicy(urls["policy"])
         remote.reset()
-        remote_ms = _median_ms(lambda: remote.infer(observation), rounds)
+        remote_ms = _median_ms(lambda: remote.infer([observation]), rounds)
         remote.close()
         with connect(urls["echo"], max_size=None, compression=None) as echo:
             echo_ms = _median_ms(lambda: (echo.send(payload), echo.recv()), rounds)

@@ -111,12 +111,12 @@ def render_episodes(spec: GenerateSpec, root: str, episodes: list[PlannedEpisode
     written = []
     try:
         for planned in episodes:
-            observations, actions, randomization = [], [], []
+            observations, actions, infos = [], [], []
 
-            def record(observation, action):
+            def record(observation, action, info):
                 observations.append(observation)
                 actions.append(action)
-                randomization.append(env.randomizer.record())
+                infos.append(info)
 
             result = expert.run(planned.seed, record)
             if not result.success or result.steps != planned.length:
@@ -128,9 +128,9 @@ def render_episodes(spec: GenerateSpec, root: str, episodes: list[PlannedEpisode
                 states=np.array([o["state"] for o in observations[:-1]]),
                 actions=np.array(actions[1:]),
                 images={c: np.array([o[f"images/{c}"] for o in observations[:-1]]) for c in env.settings.cameras},
-                randomization=randomization[:-1],
+                randomization=[info["randomization"] for info in infos[:-1]],
                 instruction=planned.instruction,
-                episode=env._info()["episode"],
+                episode=infos[0]["episode"].as_dict(),
             )
             write_episode(Path(root), planned.index, planned.start, planned.task_index, frames,
                           env.settings.control_hz)

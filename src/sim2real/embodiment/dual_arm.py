@@ -7,23 +7,17 @@ joints in radians (absolute targets), gripper normalised to [0, 1] with 1 = open
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
 import mujoco
 import numpy as np
 
+from sim2real.core.contract import ACTION_DIM, ARM_SIDES, GRIPPER_SLOTS, HOME_JOINTS, ArmSide
 from sim2real.embodiment.assets import load_arm_spec
 
-ArmSide = Literal["left", "right"]
-ARM_SIDES: tuple[ArmSide, ArmSide] = ("left", "right")
 ARM_JOINTS = tuple(f"joint_{i}" for i in range(6))
 GRIPPER_JOINT = "left_carriage_joint"  # the actuated finger; the other mirrors it by an equality
 GRIPPER_ACTUATOR = "left_gripper"
 GRIPPER_TRAVEL_M = 0.044  # finger travel from closed (0) to open
 FINGER_BODIES = ("carriage_left", "carriage_right")
-ACTION_DIM = 14
-# Home: tip 0.25 m ahead of and 0.25 m above the base, pointing 45 degrees down, gripper open.
-HOME_JOINTS = (0.0, 0.875, 1.142, -1.052, 0.0, 0.0)
 EE_SITE = "ee_site"
 WRIST_CAMERA = "cam"
 D405_FOVY_DEG = 58.0  # vertical field of view of the D405 colour stream at 640x480
@@ -106,7 +100,7 @@ class DualArm:
         self.ctrl_index = np.array(ctrl_idx)
         self.action_low = np.array(low)
         self.action_high = np.array(high)
-        self.gripper_slots = np.array([6, 13])
+        self.gripper_slots = np.array(GRIPPER_SLOTS)
         self.arm_geoms = {side: self._subtree_geoms(model, f"{side}/base_link") for side in ARM_SIDES}
         # The gripper: the last link (palm, camera mount) and both fingers.
         self.gripper_geoms = {

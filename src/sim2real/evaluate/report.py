@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from sim2real.core.records import EvalSummary
 from sim2real.errors import Sim2RealError
 
 
-def _cell(summary: dict[str, Any]) -> str:
-    low, high = summary["ci95"]
-    return (f"{summary['success_rate']:.0%} [{low:.0%}, {high:.0%}] "
-            f"({summary['successes']}/{summary['episodes']})")
+def _cell(summary: EvalSummary) -> str:
+    low, high = summary.ci95
+    return (f"{summary.success_rate:.0%} [{low:.0%}, {high:.0%}] "
+            f"({summary.successes}/{summary.episodes})")
 
 
-def grid(summaries: Sequence[dict[str, Any]]) -> tuple[list[str], list[str], dict]:
-    rows = list(dict.fromkeys(s["label"] for s in summaries))
-    columns = list(dict.fromkeys(s["task"] for s in summaries))
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
+def grid(summaries: Sequence[EvalSummary]) -> tuple[list[str], list[str], dict]:
+    rows = list(dict.fromkeys(s.label for s in summaries))
+    columns = list(dict.fromkeys(s.task for s in summaries))
+    cells: dict[tuple[str, str], EvalSummary] = {}
     for s in summaries:
-        key = (s["label"], s["task"])
+        key = (s.label, s.task)
         if key in cells:
             raise Sim2RealError(
                 f"two results for setting {key[0]!r} on task {key[1]!r}; give each evaluation its "
@@ -31,7 +31,7 @@ def grid(summaries: Sequence[dict[str, Any]]) -> tuple[list[str], list[str], dic
     return rows, columns, cells
 
 
-def markdown_table(summaries: Sequence[dict[str, Any]]) -> str:
+def markdown_table(summaries: Sequence[EvalSummary]) -> str:
     rows, columns, cells = grid(summaries)
     lines = ["| setting | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for row in rows:
@@ -40,7 +40,7 @@ def markdown_table(summaries: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(summaries: Sequence[dict[str, Any]], path: Path) -> Path:
+def plot(summaries: Sequence[EvalSummary], path: Path) -> Path:
     """Grouped bars (one group per task, one bar per setting) with Wilson error bars."""
     import matplotlib
 
@@ -58,11 +58,11 @@ def plot(summaries: Sequence[dict[str, Any]], path: Path) -> Path:
         rates, lows, highs = [], [], []
         for column in columns:
             s = cells.get((row, column))
-            rate = s["success_rate"] if s else np.nan
+            rate = s.success_rate if s else np.nan
             rates.append(100 * rate)
             # clamped: a bound may sit a rounding error past the rate at 0% and 100%
-            lows.append(max(0.0, 100 * (rate - s["ci95"][0])) if s else 0)
-            highs.append(max(0.0, 100 * (s["ci95"][1] - rate)) if s else 0)
+            lows.append(max(0.0, 100 * (rate - s.ci95[0])) if s else 0)
+            highs.append(max(0.0, 100 * (s.ci95[1] - rate)) if s else 0)
         axes.bar(positions + i * width - 0.4 + width / 2, rates, width, yerr=[lows, highs],
                  capsize=3, label=row)
     axes.set_xticks(positions, columns)

@@ -1,12 +1,14 @@
-"""Evaluate a policy over many seeds: expert-solvable seeds only, K processes or a Ray cluster.
+"""Evaluate a policy over many seeds: expert-solvable seeds only, N environments stepped
+together by the rollout engine, optionally in K independent processes or on a Ray cluster.
 
 Every episode is a pure function of (task, settings, policy, seed), so the per-seed results are
-the same whatever the number of workers; workers only change the wall time.
+the same whatever the number of environments or workers; they only change the wall time.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as futures
+import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -14,10 +16,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim2real.evaluate.rollout import EpisodeRecord
+from sim2real.core.records import EpisodeRecord, EvalSummary
 from sim2real.evaluate.stats import wilson_interval
 
 Progress = Callable[[EpisodeRecord | None], None]
+
+
+@dataclass(frozen=True)
+class SimEnvFactory:
+    """A picklable recipe for a simulated environment (worker processes build their own)."""
+
+    task: str
+    settings: dict[str, Any]
+
+    def __call__(self):
+        from sim2real.env import make
+
+        return make(self.task, **self.settings)
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,7 @@ class EvalSpec:
     execute: int | None = None  # actions executed per chunk (None: all)
     video_dir: str | None = None
     video_seeds: tuple[int, ...] = ()
+    envs: int = 1  # environments stepped together by one rollout engine
 
 
 @dataclass
@@ -46,21 +62,20 @@ class EvalResult:
     def success_rate(self) -> float:
         return self.successes / len(self.records) if self.records else 0.0
 
-    def summary(self) -> dict[str, Any]:
-        low, high = wilson_interval(self.successes, len(self.records))
-        return {
-            "task": self.task,
-            "policy": self.policy,
-            "label": self.label,
-            "success_rate": self.success_rate,
-            "successes": self.successes,
-            "episodes": len(self.records),
-            "ci95": [low, high],
-            "skipped": len(self.skipped),
-            "skipped_seeds": self.skipped,
-            "settings": self.records[0].settings if self.records else {},
-            "failures": {r.seed: r.failure for r in self.records if r.failure and not r.success},
-        }
+    def summary(self) -> EvalSummary:
+        return EvalSummary(
+            task=self.task,
+            policy=self.policy,
+            label=self.label,
+            success_rate=self.success_rate,
+            successes=self.successes,
+            episodes=len(self.records),
+            ci95=wilson_interval(self.successes, len(self.records)),
+            skipped=len(self.skipped),
+            skipped_seeds=self.skipped,
+            settings=self.records[0].settings if self.records else {},
+            failures={r.seed: r.failure for r in self.records if r.failure and not r.success},
+        )
 
 
 def _check_seeds(task: str, settings: dict[str, Any], seeds: Sequence[int]) -> list[bool]:
@@ -74,28 +89,32 @@ def _check_seeds(task: str, settings: dict[str, Any], seeds: Sequence[int]) -> l
         env.close()
 
 
-def _run_seeds(spec: EvalSpec, seeds: Sequence[int]) -> list[EpisodeRecord]:
-    from sim2real.env import make
-    from sim2real.evaluate.rollout import run_episode
+def _run_seeds(spec: EvalSpec, seeds: Sequence[int],
+               progress: Progress | None = None) -> list[EpisodeRecord]:
+    """The seeds' episodes on one rollout engine of `spec.envs` environments."""
+    from sim2real.evaluate.engine import PolicyActor, RolloutEngine
+    from sim2real.evaluate.envs import make_env_set
     from sim2real.media import write_mp4
     from sim2real.policy.spec import load_policy
 
-    env = make(spec.task, **spec.settings)
-    policy = load_policy(spec.policy)
-    records = []
+    actor = PolicyActor(functools.partial(load_policy, spec.policy), min(spec.envs, len(seeds)))
+    envs = make_env_set(SimEnvFactory(spec.task, spec.settings), min(spec.envs, len(seeds)))
+    video = {seed for seed in spec.video_seeds if spec.video_dir is not None}
+    hz = float(spec.settings.get("control_hz", 25.0))
+
+    def finished(record: EpisodeRecord, observations: list) -> None:
+        if observations:
+            outcome = "success" if record.success else "failure"
+            write_mp4(Path(spec.video_dir) / f"{spec.task}_seed{record.seed}_{outcome}.mp4",
+                      [o["images/head"] for o in observations], hz)
+        if progress is not None:
+            progress(record)
+
     try:
-        for seed in seeds:
-            frames: list = []
-            record_video = spec.video_dir is not None and seed in spec.video_seeds
-            on_frame = (lambda obs: frames.append(obs["images/head"])) if record_video else None
-            records.append(run_episode(env, policy, seed, spec.execute, on_frame))
-            if record_video and frames:
-                outcome = "success" if records[-1].success else "failure"
-                write_mp4(Path(spec.video_dir) / f"{spec.task}_seed{seed}_{outcome}.mp4", frames,
-                          env.settings.control_hz)
+        return RolloutEngine(envs, actor, spec.execute, record=video.__contains__).run(seeds, finished)
     finally:
-        env.close()
-    return records
+        envs.close()
+        actor.close()
 
 
 class Pool:
@@ -106,7 +125,8 @@ class Pool:
         self.ray_address = ray_address
 
     def map(self, fn: Callable, args: Sequence[tuple]) -> Iterator:
-        """fn(*a) for each a, yielded in order as they complete (so callers can show progress)."""
+        """fn(*a) for each a, yielded in the order of `args` (each as soon as it and all before
+        it are done, so callers can show progress)."""
         if self.ray_address:
             import ray
 
@@ -150,6 +170,9 @@ def evaluate(
 ) -> EvalResult:
     """`episodes` expert-solvable seeds from `first_seed` on, evaluated with `spec.policy`."""
     pool = Pool(workers, ray_address)
+    # The expert's checks need no policy: with one worker they still use a process per core
+    # the environments get, as the rollouts will.
+    checks = pool if workers > 1 or ray_address else Pool(min(spec.envs, os.cpu_count() or 1))
     # Chunks of about ten seeds: enough work per chunk to amortise building an env, small enough
     # for a live progress bar and for balancing the workers.
     parts = max(pool.workers, -(-episodes // 10))
@@ -162,7 +185,7 @@ def evaluate(
         verdicts: dict[int, bool] = {}
         for chunk, results in zip(
             split(batch, parts),
-            pool.map(_check_seeds, [(spec.task, spec.settings, c) for c in split(batch, parts)]),
+            checks.map(_check_seeds, [(spec.task, spec.settings, c) for c in split(batch, parts)]),
             strict=True,
         ):
             verdicts.update(zip(chunk, results, strict=True))
@@ -172,10 +195,13 @@ def evaluate(
                 progress(None)
     spec = EvalSpec(**{**spec.__dict__, "video_seeds": tuple(chosen[:2]) if spec.video_dir else ()})
     records: list[EpisodeRecord] = []
-    for chunk_records in pool.map(_run_seeds, [(spec, c) for c in split(chosen, parts)]):
-        records.extend(chunk_records)
-        if progress is not None:
-            for record in chunk_records:
-                progress(record)
+    if pool.workers == 1 and not pool.ray_address:  # one engine over every seed, live progress
+        records = _run_seeds(spec, chosen, progress) if chosen else []
+    else:
+        for chunk_records in pool.map(_run_seeds, [(spec, c) for c in split(chosen, parts)]):
+            records.extend(chunk_records)
+            if progress is not None:
+                for record in chunk_records:
+                    progress(record)
     records.sort(key=lambda r: r.seed)
     return EvalResult(spec.task, spec.policy, label or spec.policy, records, sorted(skipped))

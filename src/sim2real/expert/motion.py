@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ARM_SIDES, ArmSide, DualArm
+from sim2real.core.contract import ARM_SIDES, ArmSide
+from sim2real.embodiment.dual_arm import DualArm
 from sim2real.embodiment.ik import ArmIK, world_to_base
 from sim2real.expert.rotations import matrix_to_quat, quat_to_matrix, rotation_angle, slerp
 

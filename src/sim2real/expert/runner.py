@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from sim2real.core.environment import Observation, StepInfo
 from sim2real.env import Sim2RealEnv
 from sim2real.expert.motion import MotionPlanner, PlanningError
 
-StepCallback = Callable[[dict[str, Any], np.ndarray], None]
+# Called with each observation, the action that led to it (home for the first) and its info.
+StepCallback = Callable[[Observation, np.ndarray, StepInfo], None]
 
 
 @dataclass
@@ -53,27 +55,27 @@ class ScriptedExpert:
     def run(self, seed: int, on_step: StepCallback | None = None) -> ExpertEpisode:
         env = self.env
         started = time.perf_counter()
-        observation, _ = env.reset(seed=seed)
+        observation, info = env.reset(seed=seed)
         if on_step is not None:
-            on_step(observation, env.home_action)
+            on_step(observation, env.home_action, info)
         failure = None
         try:
             for action in self.actions():
-                observation, _, terminated, truncated, _ = env.step(action)
+                observation, _, terminated, truncated, info = env.step(action)
                 if on_step is not None:
-                    on_step(observation, action)
+                    on_step(observation, action, info)
                 if terminated or truncated:
                     break
             else:
                 failure = "plan finished without success"
-            if failure is None and not env.success:
+            if failure is None and not info["success"]:
                 failure = "step limit reached"
         except PlanningError as error:
             failure = f"planning failed: {error}"
         return ExpertEpisode(
             seed=seed,
-            success=env.success,
-            steps=env.steps,
+            success=info["success"],
+            steps=info["step"],
             seconds=time.perf_counter() - started,
-            failure=None if env.success else failure,
+            failure=None if info["success"] else failure,
         )

@@ -1,5 +1,2 @@
-"""Policies: the protocol every policy speaks, built-in baselines, and remote policies."""
-
-from sim2real.policy.protocol import Policy, PolicyError, PolicyMetadata, check_chunk
-
-__all__ = ["Policy", "PolicyError", "PolicyMetadata", "check_chunk"]
+"""Policies: built-in baselines, the websocket server and client, and the reference VLA. The
+protocol they all speak lives in `sim2real.core.policy`."""

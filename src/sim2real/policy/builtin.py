@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from sim2real.core.contract import ACTION_DIM
+from sim2real.core.environment import Observation
+from sim2real.core.policy import PolicyError, PolicyMetadata, only_observation
+from sim2real.core.records import EpisodeInfo
 from sim2real.errors import Sim2RealError
-from sim2real.policy.protocol import PolicyError, PolicyMetadata
 
 
 class ZeroMotionPolicy:
-    """Holds the robot where it is: the baseline every policy should beat."""
+    """Holds the robot where it is: the baseline every policy should beat.
+
+    An episode starts at `reset` or, for clients that never send one (openpi's), implicitly at
+    the first `infer`."""
 
     metadata = PolicyMetadata(name="zero")
 
-    def reset(self, episode: dict[str, Any] | None = None) -> None:
+    def __init__(self) -> None:
         self._hold: np.ndarray | None = None
 
-    def infer(self, observation: dict[str, Any]) -> np.ndarray:
+    def reset(self, episode: EpisodeInfo | None = None) -> None:
+        self._hold = None
+
+    def infer(self, observations: Sequence[Observation]) -> np.ndarray:
+        observation = only_observation(observations, self.metadata.name)
         if self._hold is None:  # the first state: later states sag or drift, the target doesn't
             self._hold = np.asarray(observation["state"], dtype=np.float64).copy()
-        return self._hold[None]
+        return self._hold[None, None]
 
 
 class ReplayPolicy:
@@ -30,8 +40,10 @@ class ReplayPolicy:
 
     def __init__(self, actions: np.ndarray, chunk_size: int = 1, name: str = "replay") -> None:
         actions = np.asarray(actions, dtype=np.float64)
-        if actions.ndim != 2 or actions.shape[1] != 14 or len(actions) == 0:
-            raise Sim2RealError(f"replay actions must be N x 14 with N >= 1, got {actions.shape}")
+        if actions.ndim != 2 or actions.shape[1] != ACTION_DIM or len(actions) == 0:
+            raise Sim2RealError(
+                f"invalid replay actions shape: {actions.shape}; allowed: N x {ACTION_DIM}, N >= 1"
+            )
         self.actions = actions
         self.metadata = PolicyMetadata(name=name, chunk_size=chunk_size)
         self._next = 0
@@ -42,14 +54,15 @@ class ReplayPolicy:
             raise Sim2RealError(f"replay file not found: {path}")
         return cls(np.load(path), name=f"replay:{path.name}")
 
-    def reset(self, episode: dict[str, Any] | None = None) -> None:
+    def reset(self, episode: EpisodeInfo | None = None) -> None:
         self._next = 0
 
-    def infer(self, observation: dict[str, Any]) -> np.ndarray:
+    def infer(self, observations: Sequence[Observation]) -> np.ndarray:
+        only_observation(observations, self.metadata.name)
         k = self.metadata.chunk_size
         indices = np.minimum(np.arange(self._next, self._next + k), len(self.actions) - 1)
         self._next += k
-        return self.actions[indices]
+        return self.actions[indices][None]
 
 
 class ExpertPolicy:
@@ -65,28 +78,31 @@ class ExpertPolicy:
         self._actions = None
         self._last: np.ndarray | None = None
 
-    def reset(self, episode: dict[str, Any] | None = None) -> None:
+    def reset(self, episode: EpisodeInfo | None = None) -> None:
         import json
 
         from sim2real.env import make
         from sim2real.expert.runner import ScriptedExpert
 
-        if not episode or "seed" not in episode:
-            raise PolicyError("the expert policy is privileged: reset() needs the episode (task, seed, settings)")
-        settings = {**episode["settings"], "cameras": (), "fidelity": "low"}
-        key = json.dumps([episode["task"], settings], sort_keys=True, default=str)
+        if episode is None:
+            raise PolicyError(
+                "the expert policy is privileged: reset() needs the episode (task, seed, settings)"
+            )
+        settings = {**episode.settings, "cameras": (), "fidelity": "low"}
+        key = json.dumps([episode.task, settings], sort_keys=True, default=str)
         if key != self._env_key:  # build the shadow env once per task and settings
             if self._env is not None:
                 self._env.close()
-            self._env = make(episode["task"], **settings)
+            self._env = make(episode.task, **settings)
             self._env_key = key
-        self._env.reset(seed=int(episode["seed"]))
+        self._env.reset(seed=int(episode.seed))
         self._actions = ScriptedExpert(self._env).actions()
         self._last = self._env.home_action.copy()
 
-    def infer(self, observation: dict[str, Any]) -> np.ndarray:
+    def infer(self, observations: Sequence[Observation]) -> np.ndarray:
         from sim2real.expert.motion import PlanningError
 
+        only_observation(observations, self.metadata.name)
         if self._actions is None:
             raise PolicyError("call reset(episode) before infer()")
         try:
@@ -98,4 +114,4 @@ class ExpertPolicy:
         else:
             self._env.step(action)
             self._last = action
-        return np.asarray(action)[None]
+        return np.asarray(action)[None, None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any
 
@@ -9,9 +10,11 @@ import numpy as np
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
+from sim2real.core.environment import Observation
+from sim2real.core.policy import PolicyError, PolicyMetadata, only_observation
+from sim2real.core.records import EpisodeInfo
 from sim2real.errors import Sim2RealError
 from sim2real.policy.msgpack_numpy import ReusablePacker, unpackb
-from sim2real.policy.protocol import PolicyError, PolicyMetadata
 from sim2real.policy.server import MAX_MESSAGE_BYTES
 
 
@@ -29,8 +32,9 @@ class RemotePolicy:
             raise Sim2RealError(f"cannot reach the policy server at {url}: {error}") from None
         self._packer = ReusablePacker()
         self.supports_reset = bool(info.pop("supports_reset", False))
-        metadata = PolicyMetadata.from_dict({"name": url, **info})
-        self.metadata = metadata
+        # One connection is one session on the server (openpi's servers keep per-connection
+        # state), so a RemotePolicy serves one episode at a time.
+        self.metadata = PolicyMetadata.from_dict({"name": url, **info, "stateful": True})
 
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -42,15 +46,15 @@ class RemotePolicy:
             raise PolicyError(f"policy server error: {reply['error']}")
         return reply
 
-    def reset(self, episode: dict[str, Any] | None = None) -> None:
+    def reset(self, episode: EpisodeInfo | None = None) -> None:
         if self.supports_reset:  # openpi-style servers have no reset message
-            self._request({"reset": episode or {}})
+            self._request({"reset": episode.as_dict() if episode else {}})
 
-    def infer(self, observation: dict[str, Any]) -> np.ndarray:
-        reply = self._request(dict(observation))
+    def infer(self, observations: Sequence[Observation]) -> np.ndarray:
+        reply = self._request(dict(only_observation(observations, self.url)))
         if "actions" not in reply:
             raise PolicyError(f"policy server replied without 'actions': keys {sorted(reply)}")
-        return reply["actions"]
+        return np.asarray(reply["actions"])[None]
 
     def close(self) -> None:
         self._connection.close()

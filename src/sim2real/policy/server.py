@@ -18,8 +18,9 @@ from typing import Any
 import websockets
 from websockets.asyncio.server import ServerConnection, serve
 
+from sim2real.core.policy import Policy, check_actions
+from sim2real.core.records import EpisodeInfo
 from sim2real.policy.msgpack_numpy import packb, unpackb
-from sim2real.policy.protocol import Policy, check_chunk
 
 log = logging.getLogger("sim2real.serve")
 MAX_MESSAGE_BYTES = 64 * 2**20  # three 640x480 images and change, with room to spare
@@ -53,11 +54,12 @@ class PolicyServer:
             if not isinstance(request, dict):
                 return {"error": f"expected a map (observation or reset), got {type(request).__name__}"}
             if "reset" in request:
-                policy.reset(request["reset"])
+                episode = request["reset"]
+                policy.reset(EpisodeInfo.from_dict(episode) if episode else None)
                 return {"ok": True}
             if "state" not in request:
                 return {"error": "an observation needs at least 'state' (14 joint values)"}
-            return {"actions": check_chunk(policy.infer(request))}
+            return {"actions": check_actions(policy.infer([request]), 1)[0]}
         except Exception as error:  # a bad request must never take the server down
             log.debug("request failed: %s", traceback.format_exc())
             return {"error": f"{type(error).__name__}: {error}"}

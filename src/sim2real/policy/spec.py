@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim2real.errors import invalid
-from sim2real.policy.protocol import Policy
+from sim2real.core.policy import Policy
 
 SPEC_HELP = "expert, zero, replay:ACTIONS.npy, ws://HOST:PORT, or a VLA checkpoint (.pt)"
 

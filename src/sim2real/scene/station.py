@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ArmMount, ArmSide, attach_dual_arm
+from sim2real.core.contract import ArmSide
+from sim2real.embodiment.dual_arm import ArmMount, attach_dual_arm
 from sim2real.settings import EnvSettings
 
 HEAD_CAMERA = "head"

@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 import mujoco
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ArmSide, DualArm
+from sim2real.core.contract import ArmSide
+from sim2real.embodiment.dual_arm import DualArm
 from sim2real.expert.motion import ArmMotion
 from sim2real.scene.station import StationLayout
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import mujoco
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ArmSide
+from sim2real.core.contract import ArmSide
 from sim2real.embodiment.ik import downward_rotation, tilted_rotation
 from sim2real.expert.motion import ArmMotion, LineTo
 from sim2real.expert.primitives import CLOSED, OPEN, heading

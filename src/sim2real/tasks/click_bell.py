@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import mujoco
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ArmSide
+from sim2real.core.contract import ArmSide
 from sim2real.embodiment.ik import downward_rotation
 from sim2real.expert.motion import ArmMotion, LineTo
 from sim2real.scene.library import instance

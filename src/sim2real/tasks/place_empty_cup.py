@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import mujoco
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ARM_SIDES, ArmSide
+from sim2real.core.contract import ARM_SIDES, ArmSide
 from sim2real.expert.motion import ArmMotion, LineTo
 from sim2real.expert.primitives import OPEN, GraspMotions, in_step, side_grasp_rotation
 from sim2real.scene.library import instance

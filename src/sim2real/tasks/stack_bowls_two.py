@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from sim2real.embodiment.dual_arm import ARM_SIDES, HOME_JOINTS, ArmSide
+from sim2real.core.contract import ARM_SIDES, HOME_JOINTS, ArmSide
 from sim2real.expert.motion import ArmMotion, JointsTo, LineTo
 from sim2real.expert.primitives import CLOSED, OPEN, together
 from sim2real.expert.rotations import yaw_matrix

@@ -38,6 +38,7 @@ def eval_command(
     instructions: InstructionsOption = "seen",
     episodes: Annotated[int, typer.Option(min=1, help="expert-solvable seeds to evaluate")] = 20,
     seed: SeedOption = 0,
+    envs: Annotated[int, typer.Option(min=1, help="environments stepped together (batched policy calls)")] = 1,
     out: Annotated[Path, typer.Option(help="results folder")] = Path("out/eval"),
     workers: WorkersOption = 1,
     ray: RayOption = None,
@@ -80,7 +81,7 @@ def eval_command(
             instructions=instructions, shadows=shadows, msaa=msaa,
         )
         spec = EvalSpec(task, settings.model_dump(mode="json"), policy, execute,
-                        str(folder / "videos") if videos else None)
+                        str(folder / "videos") if videos else None, envs=envs)
         with progress_bar() as progress:
             bar = progress.add_task(f"eval {task} {factor_spec}/{factor_split}", total=episodes, status="")
             counts = {"success": 0, "done": 0, "skipped": 0}
@@ -95,22 +96,20 @@ def eval_command(
                 progress.update(bar, status=f"success {counts['success']}/{counts['done']}, skipped {counts['skipped']}")
 
             result = evaluate(spec, episodes, seed, workers, ray, label, tick)
-        summary = write_results(folder, result)
-        summary["randomize"], summary["split"] = factor_spec, factor_split
-        summaries.append(summary)
+        summaries.append(write_results(folder, result, factor_spec, factor_split))
     payload = write_suite_results(out, suite, summaries) if suite else summaries[0]
     if as_json:
-        print_json(payload)
+        print_json(payload.as_dict())
         return
     from rich.table import Table
 
     table = Table("setting", "success", "rate", "95% CI", "skipped", title=f"{label or policy} on {task}")
     for s in summaries:
-        low, high = s["ci95"]
-        table.add_row(f"{s['randomize']} ({s['split']})", f"{s['successes']}/{s['episodes']}",
-                      f"{s['success_rate']:.1%}", f"[{low:.1%}, {high:.1%}]", str(s["skipped"]))
+        low, high = s.ci95
+        table.add_row(f"{s.randomize} ({s.split})", f"{s.successes}/{s.episodes}",
+                      f"{s.success_rate:.1%}", f"[{low:.1%}, {high:.1%}]", str(s.skipped))
     if suite:
-        table.add_row("mean", "", f"{payload['success_rate']:.1%}", "", "")
+        table.add_row("mean", "", f"{payload.success_rate:.1%}", "", "")
     stdout.print(table)
     console.print(f"results in {out}/")
 

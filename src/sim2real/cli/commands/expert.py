@@ -53,7 +53,7 @@ def expert_command(
         bar = progress.add_task(f"expert {task}", total=episodes, status="")
         for episode_seed in range(seed, seed + episodes):
             frames = []
-            record = (lambda obs, _action: frames.append(obs["images/head"])) if video else None
+            record = (lambda obs, _action, _info: frames.append(obs["images/head"])) if video else None
             result = expert.run(episode_seed, record)
             results.append(result)
             if video:

@@ -44,10 +44,10 @@ def compare_command(
     from sim2real.evaluate.stats import compare_rates
 
     first, second = load_summary(a), load_summary(b)
-    comparison = compare_rates(first["successes"], first["episodes"], second["successes"], second["episodes"])
+    comparison = compare_rates(first.successes, first.episodes, second.successes, second.episodes)
     payload = {
-        "a": {"label": first["label"], "successes": first["successes"], "episodes": first["episodes"]},
-        "b": {"label": second["label"], "successes": second["successes"], "episodes": second["episodes"]},
+        "a": {"label": first.label, "successes": first.successes, "episodes": first.episodes},
+        "b": {"label": second.label, "successes": second.successes, "episodes": second.episodes},
         "difference": comparison.difference,
         "p_value": comparison.p_value,
         "significant_at_0.05": comparison.p_value < 0.05,
@@ -56,8 +56,8 @@ def compare_command(
         print_json(payload)
         return
     stdout.print(
-        f"{first['label']}: {comparison.rate_a:.1%} ({first['successes']}/{first['episodes']})  vs  "
-        f"{second['label']}: {comparison.rate_b:.1%} ({second['successes']}/{second['episodes']})\n"
+        f"{first.label}: {comparison.rate_a:.1%} ({first.successes}/{first.episodes})  vs  "
+        f"{second.label}: {comparison.rate_b:.1%} ({second.successes}/{second.episodes})\n"
         f"difference {comparison.difference:+.1%}; Barnard's exact test (two-sided): {comparison.verdict()}"
     )
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
+from sim2real.core.contract import image_key
+from sim2real.core.environment import Observation
+from sim2real.core.policy import PolicyMetadata
+from sim2real.core.records import EpisodeInfo
 from sim2real.errors import Sim2RealError
-from sim2real.policy.protocol import PolicyMetadata
 from sim2real.policy.vla.augment import centre_crop
 from sim2real.policy.vla.config import VLAConfig
 from sim2real.policy.vla.images import resize_square
@@ -19,7 +22,8 @@ from sim2real.policy.vla.normalize import Bounds
 
 
 class VLAPolicy:
-    """Runs a trained ReferenceVLA on observations; returns K x 14 absolute joint targets."""
+    """Runs a trained ReferenceVLA on a batch of observations; returns B x K x 14 absolute joint
+    targets. Stateless between calls, so one instance serves any number of episodes at once."""
 
     def __init__(self, model: ReferenceVLA, action_bounds: Bounds, state_bounds: Bounds,
                  device: str | torch.device = "cpu") -> None:
@@ -29,8 +33,7 @@ class VLAPolicy:
         self.state_bounds = state_bounds
         self.device = torch.device(device)
         self.language = InstructionEncoder()
-        self._instruction: str | None = None
-        self._embedding: torch.Tensor | None = None
+        self._embeddings: dict[str, torch.Tensor] = {}  # instruction -> 384-vector, a pure cache
 
     @classmethod
     def load(cls, path: Path | str, device: str | None = None) -> "VLAPolicy":
@@ -54,32 +57,36 @@ class VLAPolicy:
             image_size=(size, size),
             chunk_size=self.config.chunk_size,
             action_dim=self.config.action_dim,
+            stateful=False,
         )
 
-    def reset(self, episode: dict[str, Any] | None = None) -> None:
-        self._instruction = None
-        self._embedding = None
+    def reset(self, episode: EpisodeInfo | None = None) -> None:
+        pass  # nothing carries over between calls
 
     @torch.no_grad()
-    def infer(self, observation: dict[str, Any]) -> np.ndarray:
-        missing = [c for c in self.config.cameras if f"images/{c}" not in observation]
-        if missing:
-            raise Sim2RealError(
-                f"observation lacks images/{missing[0]}; this policy needs cameras {list(self.config.cameras)}"
-            )
+    def infer(self, observations: Sequence[Observation]) -> np.ndarray:
+        for observation in observations:
+            missing = [c for c in self.config.cameras if image_key(c) not in observation]
+            if missing:
+                raise Sim2RealError(
+                    f"observation lacks {image_key(missing[0])}; this policy needs cameras "
+                    f"{list(self.config.cameras)}"
+                )
         size = self.config.image_size
         images = {}
         for camera in self.config.cameras:
-            square = resize_square(observation[f"images/{camera}"][None], size)
-            x = square.permute(0, 3, 1, 2).float().div(255.0)
+            batch = np.stack([np.asarray(o[image_key(camera)]) for o in observations])
+            x = resize_square(batch, size).permute(0, 3, 1, 2).float().div(255.0)
             images[camera] = centre_crop(x, size).to(self.device)
-        instruction = str(observation["instruction"])
-        if instruction != self._instruction:
-            vector = self.language.encode([instruction])
-            self._embedding = torch.as_tensor(vector, device=self.device)
-            self._instruction = instruction
-        state = torch.as_tensor(np.asarray(observation["state"], dtype=np.float32))[None]
+        language = torch.stack([self._embedding(str(o["instruction"])) for o in observations])
+        state = torch.as_tensor(np.stack([np.asarray(o["state"], dtype=np.float32) for o in observations]))
         state = self.state_bounds.normalise(state).to(self.device)
-        prediction = self.model(images, self._embedding, state)
+        prediction = self.model(images, language, state)
         actions = self.action_bounds.denormalise(self.model.actions(prediction).float().cpu())
-        return actions[0].numpy().astype(np.float64)
+        return actions.numpy().astype(np.float64)
+
+    def _embedding(self, instruction: str) -> torch.Tensor:
+        if instruction not in self._embeddings:
+            vector = self.language.encode([instruction])[0]
+            self._embeddings[instruction] = torch.as_tensor(vector, device=self.device)
+        return self._embeddings[instruction]
