@@ -29,4 +29,8 @@ command -v "$PYTHON_BIN" >/dev/null 2>&1 || PYTHON_BIN=python3
 # unpinned resolution through another package would fetch a multi-GB CUDA build.
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
 "$VENV/bin/python" -m pip install -q -e ".[test]"
+# openpi's own websocket client, the peer the serving tests talk to. Its metadata pins numpy<2
+# (for openpi's JAX stack), which would downgrade ours; its client code runs on numpy 2, so it
+# is installed without its dependencies (it needs only msgpack and websockets, which we have).
+"$VENV/bin/python" -m pip install -q --no-deps "openpi-client==0.1.2"
 echo "sim2real installed in $VENV"

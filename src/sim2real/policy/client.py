@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import connect
 
 from sim2real.core.environment import Observation
@@ -28,6 +28,9 @@ class RemotePolicy:
                 connect(url, max_size=MAX_MESSAGE_BYTES, compression=None, open_timeout=timeout)
             )
             info = unpackb(self._socket.recv(timeout=timeout))
+        except InvalidStatus as error:  # refused at the handshake (at its connection limit, say)
+            reason = error.response.body.decode(errors="replace").strip() or str(error)
+            raise Sim2RealError(f"the policy server at {url} refused the connection: {reason}") from None
         except (OSError, WebSocketException, TimeoutError) as error:
             raise Sim2RealError(f"cannot reach the policy server at {url}: {error}") from None
         self._packer = ReusablePacker()
@@ -39,10 +42,13 @@ class RemotePolicy:
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         try:
             self._socket.send(self._packer.pack(message))
-            reply = unpackb(self._socket.recv(timeout=self.timeout))
+            reply = self._socket.recv(timeout=self.timeout)
         except (OSError, WebSocketException, TimeoutError) as error:
             raise PolicyError(f"lost the policy server at {self.url}: {error}") from None
-        if isinstance(reply, dict) and "error" in reply:
+        if isinstance(reply, str):  # openpi's convention: an error comes back as a text frame
+            raise PolicyError(f"policy server error: {reply}")
+        reply = unpackb(reply)
+        if isinstance(reply, dict) and "error" in reply:  # older servers of ours
             raise PolicyError(f"policy server error: {reply['error']}")
         return reply
 

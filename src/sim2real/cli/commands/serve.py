@@ -13,14 +13,17 @@ def serve_command(
     policy: Annotated[str, typer.Option(help="expert, zero, replay:FILE.npy or CKPT.pt")],
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="port (0: any free port)")] = 8000,
+    max_connections: Annotated[int, typer.Option(
+        min=1, help="clients served at once; more are refused with HTTP 503")] = 64,
 ) -> None:
-    """Serve a policy until interrupted; every client gets its own policy instance."""
+    """Serve a policy until interrupted. A stateless policy (a VLA checkpoint) is loaded once
+    and shared by all clients; a stateful one gets an instance per client."""
     import asyncio
 
     from sim2real.policy.server import PolicyServer
     from sim2real.policy.spec import load_policy
 
-    server = PolicyServer(lambda: load_policy(policy), host, port)
+    server = PolicyServer(lambda: load_policy(policy), host, port, max_connections)
 
     def ready(bound: int) -> None:
         console.print(f"serving {policy} on ws://{host}:{bound}", highlight=False)
