@@ -30,7 +30,7 @@ def small_env():
 
 def rollout(env, seed: int) -> tuple[list[np.ndarray], list[dict]]:
     """Run the expert and collect every commanded action and observation."""
-    from sim2real.expert.runner import ScriptedExpert
+    from sim2real.experts.runner import ScriptedExpert
 
     actions, observations = [], []
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import sim2real
-from sim2real.expert.runner import ScriptedExpert
+from sim2real.experts.runner import ScriptedExpert
 from sim2real.scene.library import instance
 from sim2real.scene.objects import set_free_pose
 from sim2real.tasks.beat_block_hammer import INSTRUCTIONS, BeatBlockHammer, matching_block

@@ -3,8 +3,8 @@ import pytest
 
 import sim2real
 from sim2real.embodiment.ik import downward_rotation
-from sim2real.expert.motion import ArmMotion, LineTo, MotionPlanner
-from sim2real.expert.runner import ScriptedExpert
+from sim2real.experts.motion import ArmMotion, LineTo, MotionPlanner
+from sim2real.experts.runner import ScriptedExpert
 from sim2real.tasks.click_bell import HOVER_ABOVE_TOP, ClickBell
 
 

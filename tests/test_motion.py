@@ -1,7 +1,7 @@
 import numpy as np
 
 from sim2real.embodiment.ik import downward_rotation
-from sim2real.expert.motion import ArmMotion, LineTo, MotionLimits, MotionPlanner
+from sim2real.experts.motion import ArmMotion, LineTo, MotionLimits, MotionPlanner
 from tests.conftest import rollout
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import sim2real
-from sim2real.expert.runner import ScriptedExpert
+from sim2real.experts.runner import ScriptedExpert
 from sim2real.scene.library import instance
 from sim2real.scene.objects import set_free_pose
 from sim2real.tasks.pick_dual_bottles import INSTRUCTIONS, PickDualBottles, partner
@@ -71,8 +71,8 @@ def test_instructions_and_instances():
 
 def test_joint_space_moves_reach_the_pose_sooner_than_the_straight_line(env):
     """The expert's free-space moves (home to pre-grasp) go through joint space."""
-    from sim2real.expert.motion import ArmMotion, LineTo, MotionPlanner
-    from sim2real.expert.primitives import side_grasp_rotation
+    from sim2real.experts.motion import ArmMotion, LineTo, MotionPlanner
+    from sim2real.experts.primitives import side_grasp_rotation
 
     env.reset(seed=0)
     planner = MotionPlanner(env.robot, env.settings.control_dt)

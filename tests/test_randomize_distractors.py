@@ -61,7 +61,7 @@ def test_distractors_change_neither_view_factors_nor_layout():
 
 
 def test_expert_succeeds_among_distractors():
-    from sim2real.expert.runner import ScriptedExpert
+    from sim2real.experts.runner import ScriptedExpert
 
     env = sim2real.make("click_bell", cameras=(), randomize="TD")
     try:

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import sim2real
-from sim2real.expert.motion import ArmMotion, LineTo
-from sim2real.expert.primitives import together
-from sim2real.expert.rotations import yaw_matrix
-from sim2real.expert.runner import ScriptedExpert
+from sim2real.experts.motion import ArmMotion, LineTo
+from sim2real.experts.primitives import together
+from sim2real.experts.rotations import yaw_matrix
+from sim2real.experts.runner import ScriptedExpert
 from sim2real.scene.objects import set_free_pose
 from sim2real.tasks.base import Phase
 from sim2real.tasks.stack_bowls_two import INSTRUCTIONS, StackBowlsTwo, levelling

@@ -18,7 +18,7 @@ import numpy as np
 from rich.table import Table
 
 from sim2real.env import make
-from sim2real.expert.runner import ScriptedExpert
+from sim2real.experts.runner import ScriptedExpert
 
 
 def _expert_actions(task: str) -> np.ndarray:

@@ -41,7 +41,7 @@ def encode_jpeg(frames: np.ndarray) -> np.ndarray:
 
 def end_poses(states: np.ndarray) -> dict[str, np.ndarray]:
     """World tip poses [x, y, z, qw, qx, qy, qz] of both arms for every measured state."""
-    from sim2real.expert.rotations import matrix_to_quat
+    from sim2real.experts.rotations import matrix_to_quat
     from sim2real.embodiment.ik import ArmIK
     from sim2real.scene.station import StationLayout
 

@@ -53,7 +53,7 @@ class PlannedEpisode:
 def _try_seeds(task: str, settings: dict[str, Any], seeds: list[int]) -> list[tuple[int, bool, int, str]]:
     """(seed, success, steps, instruction) for each seed, physics only."""
     from sim2real.env import make
-    from sim2real.expert.runner import ScriptedExpert
+    from sim2real.experts.runner import ScriptedExpert
 
     env = make(task, **{**settings, "cameras": (), "fidelity": "low"})
     expert = ScriptedExpert(env)
@@ -104,7 +104,7 @@ def plan_episodes(spec: GenerateSpec, pool: Pool, on_seed: Callable[[bool], None
 def render_episodes(spec: GenerateSpec, root: str, episodes: list[PlannedEpisode]) -> list[int]:
     """Replay planned seeds with cameras and write them; returns the episode indices written."""
     from sim2real.env import make
-    from sim2real.expert.runner import ScriptedExpert
+    from sim2real.experts.runner import ScriptedExpert
 
     env = make(spec.task, **spec.settings)
     expert = ScriptedExpert(env)

@@ -29,6 +29,6 @@ def run_episode(env: Environment, policy: Policy, seed: int, execute: int | None
 
 def expert_solves(env: Sim2RealEnv, seed: int) -> bool:
     """As RoboTwin 2.0: an evaluation seed counts only if the scripted expert can solve it."""
-    from sim2real.expert.runner import ScriptedExpert
+    from sim2real.experts.runner import ScriptedExpert
 
     return ScriptedExpert(env).run(seed).success

@@ -82,7 +82,7 @@ class ExpertPolicy:
         import json
 
         from sim2real.env import make
-        from sim2real.expert.runner import ScriptedExpert
+        from sim2real.experts.runner import ScriptedExpert
 
         if episode is None:
             raise PolicyError(
@@ -100,7 +100,7 @@ class ExpertPolicy:
         self._last = self._env.home_action.copy()
 
     def infer(self, observations: Sequence[Observation]) -> np.ndarray:
-        from sim2real.expert.motion import PlanningError
+        from sim2real.experts.motion import PlanningError
 
         only_observation(observations, self.metadata.name)
         if self._actions is None:

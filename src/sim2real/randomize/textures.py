@@ -35,10 +35,6 @@ class TextureRecipe:
     colours: tuple[tuple[float, float, float], tuple[float, float, float]]
     scale: float  # pattern repeats across the texture
 
-    @property
-    def texture_id(self) -> str:
-        return f"{self.split}/{self.index:04d}"
-
 
 def texture_count(split: str) -> int:
     return SEEN_COUNT if split == "seen" else UNSEEN_COUNT

@@ -46,10 +46,6 @@ class StationLayout:
                 },
             )
 
-    @property
-    def table_centre(self) -> np.ndarray:
-        return np.array([0.0, 0.0, self.table_top])
-
 
 def camera_xyaxes(forward: np.ndarray, world_up: np.ndarray = np.array([0.0, 0.0, 1.0])) -> list:
     """MuJoCo cameras look along their -z; return their x (right) and y (up) axes."""

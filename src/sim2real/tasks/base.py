@@ -13,7 +13,7 @@ import numpy as np
 
 from sim2real.core.contract import ArmSide
 from sim2real.embodiment.dual_arm import DualArm
-from sim2real.expert.motion import ArmMotion
+from sim2real.experts.motion import ArmMotion
 from sim2real.scene.station import StationLayout
 
 

@@ -16,9 +16,9 @@ import numpy as np
 
 from sim2real.core.contract import ArmSide
 from sim2real.embodiment.ik import downward_rotation, tilted_rotation
-from sim2real.expert.motion import ArmMotion, LineTo
-from sim2real.expert.primitives import CLOSED, OPEN, heading
-from sim2real.expert.rotations import rotation_angle
+from sim2real.experts.motion import ArmMotion, LineTo
+from sim2real.experts.primitives import CLOSED, OPEN, heading
+from sim2real.experts.rotations import rotation_angle
 from sim2real.scene.library import category, instance
 from sim2real.scene.library.block import Block
 from sim2real.scene.library.hammer import Hammer

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim2real.core.contract import ArmSide
 from sim2real.embodiment.ik import downward_rotation
-from sim2real.expert.motion import ArmMotion, LineTo
+from sim2real.experts.motion import ArmMotion, LineTo
 from sim2real.scene.library import instance
 from sim2real.scene.library.bell import Bell
 from sim2real.scene.objects import set_free_pose

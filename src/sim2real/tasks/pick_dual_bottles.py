@@ -13,8 +13,8 @@ import mujoco
 import numpy as np
 
 from sim2real.core.contract import ARM_SIDES, ArmSide
-from sim2real.expert.motion import ArmMotion, LineTo
-from sim2real.expert.primitives import GraspMotions, in_step, side_grasp_rotation
+from sim2real.experts.motion import ArmMotion, LineTo
+from sim2real.experts.primitives import GraspMotions, in_step, side_grasp_rotation
 from sim2real.scene.library import category, instance
 from sim2real.scene.library.bottle import Bottle
 from sim2real.scene.objects import set_free_pose

@@ -14,8 +14,8 @@ import mujoco
 import numpy as np
 
 from sim2real.core.contract import ARM_SIDES, ArmSide
-from sim2real.expert.motion import ArmMotion, LineTo
-from sim2real.expert.primitives import OPEN, GraspMotions, in_step, side_grasp_rotation
+from sim2real.experts.motion import ArmMotion, LineTo
+from sim2real.experts.primitives import OPEN, GraspMotions, in_step, side_grasp_rotation
 from sim2real.scene.library import instance
 from sim2real.scene.library.coaster import Coaster
 from sim2real.scene.library.cup import Cup

@@ -21,9 +21,9 @@ import mujoco
 import numpy as np
 
 from sim2real.core.contract import ARM_SIDES, HOME_JOINTS, ArmSide
-from sim2real.expert.motion import ArmMotion, JointsTo, LineTo
-from sim2real.expert.primitives import CLOSED, OPEN, together
-from sim2real.expert.rotations import yaw_matrix
+from sim2real.experts.motion import ArmMotion, JointsTo, LineTo
+from sim2real.experts.primitives import CLOSED, OPEN, together
+from sim2real.experts.rotations import yaw_matrix
 from sim2real.scene.library import instance
 from sim2real.scene.library.bowl import Bowl
 from sim2real.scene.objects import footprint_radius, set_free_pose

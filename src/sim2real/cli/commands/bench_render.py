@@ -22,7 +22,7 @@ def bench_render_command(
 ) -> None:
     """Seconds per head frame at each fidelity, and the ratio to a bare render of the same scene."""
     from sim2real.cli.output import print_json, progress_bar, stdout
-    from sim2real.render.bench import bench_render, format_render_bench, frames_to_render
+    from sim2real.bench.render_bench import bench_render, format_render_bench, frames_to_render
     from sim2real.render.fidelity import parse_fidelity_list
     from sim2real.settings import parse_image_size
 

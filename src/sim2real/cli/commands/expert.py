@@ -39,7 +39,7 @@ def expert_command(
 ) -> None:
     """Run the scripted expert on consecutive seeds and report its success rate."""
     from sim2real.env import make
-    from sim2real.expert.runner import ScriptedExpert
+    from sim2real.experts.runner import ScriptedExpert
     from sim2real.media import write_mp4
 
     settings = settings_from_options(

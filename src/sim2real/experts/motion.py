@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim2real.core.contract import ARM_SIDES, ArmSide
+from sim2real.core.contract import ArmSide
 from sim2real.embodiment.dual_arm import DualArm
 from sim2real.embodiment.ik import ArmIK, world_to_base
-from sim2real.expert.rotations import matrix_to_quat, quat_to_matrix, rotation_angle, slerp
+from sim2real.experts.rotations import matrix_to_quat, quat_to_matrix, rotation_angle, slerp
 
 ARM_SLOTS: dict[ArmSide, slice] = {"left": slice(0, 6), "right": slice(7, 13)}
 GRIPPER_SLOT: dict[ArmSide, int] = {"left": 6, "right": 13}
@@ -156,11 +156,3 @@ class MotionPlanner:
         joint_time = MIN_JERK_PEAK * float(slopes.max(initial=0.0)) / self.limits.joint_speed
         return fractions, joints, max(cartesian_time, joint_time)
 
-
-def initial_action(robot: DualArm, home: dict[ArmSide, np.ndarray], gripper: float = 1.0):
-    """The 14-number action holding both arms at their home joints with grippers at `gripper`."""
-    action = np.zeros(14)
-    for side in ARM_SIDES:
-        action[ARM_SLOTS[side]] = home[side]
-        action[GRIPPER_SLOT[side]] = gripper
-    return action

@@ -15,7 +15,7 @@ import numpy as np
 from sim2real.core.contract import ArmSide
 from sim2real.embodiment.dual_arm import ArmMount
 from sim2real.embodiment.ik import tilted_rotation
-from sim2real.expert.motion import ArmMotion, LineTo
+from sim2real.experts.motion import ArmMotion, LineTo
 from sim2real.tasks.base import Phase
 
 OPEN, CLOSED = 1.0, 0.0

@@ -11,7 +11,7 @@ import numpy as np
 
 from sim2real.core.environment import Observation, StepInfo
 from sim2real.env import Sim2RealEnv
-from sim2real.expert.motion import MotionPlanner, PlanningError
+from sim2real.experts.motion import MotionPlanner, PlanningError
 
 # Called with each observation, the action that led to it (home for the first) and its info.
 StepCallback = Callable[[Observation, np.ndarray, StepInfo], None]
