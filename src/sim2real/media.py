@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -34,12 +36,26 @@ def atomic_path(path: Path, suffix: str):
         raise
 
 
-def remove_temporaries(root: Path) -> int:
-    """Delete temporary files left under `root` by killed writers; returns how many."""
-    stale = [p for p in root.rglob(f"{TEMP_PREFIX}*") if p.is_file()]
+def remove_temporaries(root: Path, owned: Iterable[tuple[str, str]]) -> int:
+    """Delete the temporary files that killed `atomic_path` writers left under `root`; returns
+    how many. Only where this tool writes: `owned` is (folder glob, file-name glob) pairs, and a
+    file is removed only if its name is exactly an atomic_path temporary of a matching name, so
+    a user's own `.tmp-*` files (or any file elsewhere) are never touched."""
+    stale = []
+    for folder_glob, name_glob in owned:
+        folders = [root] if folder_glob == "." else [f for f in root.glob(folder_glob) if f.is_dir()]
+        for folder in folders:
+            for path in folder.glob(f"{TEMP_PREFIX}*"):
+                match = _TEMPORARY.fullmatch(path.name)
+                if path.is_file() and match and fnmatch.fnmatchcase(match["name"], name_glob):
+                    stale.append(path)
     for path in stale:
         path.unlink(missing_ok=True)
     return len(stale)
+
+
+# atomic_path's names: prefix, the final name, mkstemp's 8 random characters, the suffix.
+_TEMPORARY = re.compile(rf"{re.escape(TEMP_PREFIX)}(?P<name>.+)\.[a-z0-9_]{{8}}(\.[A-Za-z0-9]+)?")
 
 
 def _umask() -> int:

@@ -12,7 +12,8 @@ any rendering starts, so phase 2 can run in any order, on any number of workers,
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from sim2real.data.finalize import finalize
 from sim2real.data.writer import EpisodeFrames, write_episode
 from sim2real.errors import Sim2RealError
 from sim2real.evaluate.runner import Pool, split
-from sim2real.media import atomic_path, remove_temporaries
+from sim2real.locks import LOCK_NAME, FolderLock
+from sim2real.media import TEMP_PREFIX, atomic_path, remove_temporaries
 
 PLAN_FILE = f"{layout.STAGING}/plan.json"
 
@@ -140,6 +142,31 @@ def render_episodes(spec: GenerateSpec, root: str, episodes: list[PlannedEpisode
     return written
 
 
+def check_output_folder(root: Path) -> None:
+    """Refuse to write into anything but a new or empty folder, or one of our own datasets
+    (finished, or interrupted: it has our staging folder), so a user's files are never replaced."""
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise Sim2RealError(f"invalid --out: {str(root)!r} is a file; allowed: a new, empty or "
+                            "sim2real dataset folder")
+    if (root / layout.STAGING).is_dir() or _is_our_dataset(root):
+        return
+    theirs = sorted(p.name for p in root.iterdir() if not p.name.startswith((LOCK_NAME, f"{TEMP_PREFIX}{LOCK_NAME}")))
+    if theirs:
+        shown = ", ".join(theirs[:3]) + (f" and {len(theirs) - 3} more" if len(theirs) > 3 else "")
+        raise Sim2RealError(f"invalid --out: {str(root)!r} is not empty and not a sim2real dataset "
+                            f"(it holds {shown}); allowed: a new or empty folder, or a dataset "
+                            "to resume")
+
+
+def _is_our_dataset(root: Path) -> bool:
+    try:
+        return "sim2real" in json.loads((root / "meta" / "info.json").read_text())
+    except (OSError, ValueError):
+        return False
+
+
 def load_or_make_plan(root: Path, spec: GenerateSpec, pool: Pool, on_seed=None) -> tuple[list[PlannedEpisode], int]:
     """Phase 1, or its saved result when resuming the same command."""
     path = root / PLAN_FILE
@@ -160,12 +187,31 @@ def load_or_make_plan(root: Path, spec: GenerateSpec, pool: Pool, on_seed=None) 
     return plan, failures
 
 
+@contextmanager
+def output_folder(out: Path, on_note: Callable[[str], None] | None = None) -> Iterator[Path]:
+    """Hold `out` for writing a dataset: refused (before anything is written, even the lock)
+    unless it is new, empty or ours, then locked exclusively until the block ends."""
+    check_output_folder(out)
+    with FolderLock(out, on_note):
+        check_output_folder(out)  # again under the lock: another run may have written meanwhile
+        remove_temporaries(out, layout.OWN_FILES)  # half-written files of a killed run
+        yield out
+
+
 def generate(spec: GenerateSpec, out: Path, workers: int = 1, ray_address: str | None = None,
              on_seed: Callable[[bool], None] | None = None,
-             on_episode: Callable[[int], None] | None = None) -> dict[str, Any]:
+             on_episode: Callable[[int], None] | None = None,
+             on_note: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Generate (or resume) the dataset `spec` describes in `out`, holding its lock."""
+    with output_folder(out, on_note):
+        return generate_into(spec, out, workers, ray_address, on_seed, on_episode)
+
+
+def generate_into(spec: GenerateSpec, out: Path, workers: int = 1, ray_address: str | None = None,
+                  on_seed: Callable[[bool], None] | None = None,
+                  on_episode: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """`generate` in a folder the caller holds with `output_folder`."""
     pool = Pool(workers, ray_address)
-    out.mkdir(parents=True, exist_ok=True)
-    remove_temporaries(out)  # half-written files of a killed run
     plan, failures = load_or_make_plan(out, spec, pool, on_seed)
     todo = [e for e in plan if not layout.record_file(out, e.index).is_file()]
     if on_episode is not None:

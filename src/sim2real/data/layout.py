@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim2real.locks import LOCK_NAME
+
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000  # files per chunk folder, as LeRobot
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
@@ -17,6 +19,17 @@ VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.m
 RANDOMIZATION_PATH = "randomization/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 EPISODES_PATH = "meta/episodes/chunk-000/file-000.parquet"
 STAGING = "meta/.episodes"  # one JSON record per finished episode; the commit point of each
+# Every place sim2real writes in a dataset folder, with the names it writes there (globs): the
+# only files a later run may sweep as temporaries of a killed writer.
+OWN_FILES = (
+    (".", "README.md"), (".", LOCK_NAME),
+    ("meta", "info.json"), ("meta", "stats.json"), ("meta", "tasks.parquet"),
+    ("meta/episodes/chunk-*", "file-*.parquet"),
+    (STAGING, "plan.json"), (STAGING, "episode_*.json"),
+    ("data/chunk-*", "file-*.parquet"),
+    ("videos/observation.images.*/chunk-*", "file-*.mp4"),
+    ("randomization/chunk-*", "file-*.parquet"),
+)
 JOINT_NAMES = [f"{side}_{name}" for side in ("left", "right")
                for name in (*(f"joint{i}" for i in range(1, 7)), "gripper")]
 

@@ -40,6 +40,38 @@ def _read(root: Path, path: Path, reader, episode: int, problems: list[str]):
     return None
 
 
+def settings_mismatches(info: dict, episodes: list[dict]) -> list[str]:
+    """Episodes whose recorded task or settings differ from the dataset's (meta/info.json):
+    a dataset must be one distribution, or its statistics and its labels are wrong."""
+    recorded = info.get("sim2real", {})
+    problems = []
+    for row in episodes:
+        try:
+            episode = json.loads(row["episode"])
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"episode {row['episode_index']}: meta/episodes has no readable "
+                            "`episode` record (task, seed, settings)")
+            continue
+        if episode.get("task") != recorded.get("task"):
+            problems.append(f"episode {row['episode_index']}: task {episode.get('task')!r}, "
+                            f"meta/info.json says {recorded.get('task')!r}")
+        differing = _differing_keys(recorded.get("settings", {}), episode.get("settings", {}))
+        if differing:
+            shown = "; ".join(differing[:4]) + ("; ..." if len(differing) > 4 else "")
+            problems.append(f"episode {row['episode_index']}: settings differ from meta/info.json ({shown})")
+    return problems
+
+
+def _differing_keys(expected, actual, prefix: str = "") -> list[str]:
+    """'key: expected -> actual' for each leaf setting that differs (nested keys dotted)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for key in sorted(set(expected) | set(actual)):
+            out += _differing_keys(expected.get(key), actual.get(key), f"{prefix}{key}.")
+        return out
+    return [] if expected == actual else [f"{prefix.rstrip('.')}: {expected!r} in info, {actual!r} recorded"]
+
+
 def validate(root: Path) -> list[str]:
     """Problems found, each a sentence naming the file and what is wrong; empty if valid."""
     problems: list[str] = []
@@ -56,6 +88,7 @@ def validate(root: Path) -> list[str]:
         return [f"corrupt metadata: {error}"]
     if len(episodes) != info["total_episodes"]:
         problems.append(f"meta/info.json says {info['total_episodes']} episodes, meta/episodes has {len(episodes)}")
+    problems += settings_mismatches(info, episodes)
     cameras = [k for k, f in info["features"].items() if f["dtype"] == "video"]
     task_indices = _read(root, root / "meta/tasks.parquet",
                          lambda p: set(pq.read_table(p)["task_index"].to_pylist()), -1, problems)

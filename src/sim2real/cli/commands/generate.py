@@ -28,7 +28,7 @@ from sim2real.cli.output import console, print_json, progress_bar
 
 
 def generate_command(
-    out: Annotated[Path, typer.Option(help="dataset folder")],
+    out: Annotated[Path, typer.Option(help="dataset folder: new, empty, or one of ours to resume")],
     task: TaskOption = "click_bell",
     episodes: Annotated[int, typer.Option(min=1, help="successful episodes to keep")] = 100,
     randomize: RandomizeOption = "clean",
@@ -46,8 +46,11 @@ def generate_command(
     ray: RayOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Generate demonstrations; re-running the same command resumes an interrupted run."""
-    from sim2real.data.generate import GenerateSpec, generate
+    """Generate demonstrations; re-running the same command resumes an interrupted run.
+
+    The folder is locked while a run writes into it: a second run into the same --out is
+    refused, naming the first; a lock left by a run that died is taken over."""
+    from sim2real.data.generate import GenerateSpec, generate_into, output_folder
 
     settings = settings_from_options(
         cameras=cameras, image_size=image_size, randomize=randomize, granularity=granularity,
@@ -55,7 +58,11 @@ def generate_command(
         shadows=shadows, msaa=msaa,
     )
     spec = GenerateSpec(task, settings.model_dump(mode="json"), episodes, seed)
-    with progress_bar() as progress:
+
+    def note(text: str) -> None:
+        console.print(f"[yellow]note:[/] {text}")
+
+    with output_folder(out, on_note=note), progress_bar() as progress:
         seeds = progress.add_task("find successful seeds", total=episodes, status="")
         counts = {"ok": 0, "failed": 0}
 
@@ -66,7 +73,7 @@ def generate_command(
                 f"successes {counts['ok']}, failures {counts['failed']} ({counts['ok'] / done:.0%})"))
 
         render = progress.add_task("render and write", total=episodes, status="")
-        summary = generate(spec, out, workers, ray, on_seed, lambda n: progress.advance(render, n))
+        summary = generate_into(spec, out, workers, ray, on_seed, lambda n: progress.advance(render, n))
         progress.update(seeds, completed=episodes)
     summary["out"] = str(out)
     if as_json:
