@@ -5,7 +5,10 @@ import sim2real
 from sim2real.embodiment.ik import downward_rotation
 from sim2real.experts.motion import ArmMotion, LineTo, MotionPlanner
 from sim2real.experts.runner import ScriptedExpert
-from sim2real.tasks.click_bell import HOVER_ABOVE_TOP, ClickBell
+from sim2real.experts.click_bell import HOVER_ABOVE_TOP
+from sim2real.experts.click_bell import plan as click_bell_plan
+from sim2real.experts.primitives import arm_on_side
+from sim2real.tasks.click_bell import ClickBell
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -43,9 +46,9 @@ def test_approach_stays_above_the_hover_point_near_the_bell(raised_table_env, se
     env = raised_table_env
     env.reset(seed=seed)
     task: ClickBell = env.task
-    side = task.arm_for(env.episode.params["bell_xy"][0])
+    side = arm_on_side(env.initial_state.params["bell_xy"][0])
     top = task.top_centre(env.view)
-    approach = next(iter(task.expert(env.view, env.episode)))
+    approach = next(iter(click_bell_plan(task, env.view, env.initial_state)))
     planner = MotionPlanner(env.robot, env.settings.control_dt)
     for action in planner.plan(env.home_action.copy(), approach.motions):
         env.step(action)
@@ -82,7 +85,7 @@ def _press(env, seed: int, offset_xy, depth: float, gripper: float):
     """Close (or not) the gripper over the bell's top + offset and move down by `depth`."""
     env.reset(seed=seed)
     task: ClickBell = env.task
-    side = task.arm_for(env.episode.params["bell_xy"][0])
+    side = arm_on_side(env.initial_state.params["bell_xy"][0])
     top = task.top_centre(env.view)
     target = top + np.array([*offset_xy, 0.03])
     down = downward_rotation(np.pi)

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 import sim2real
-from sim2real.experts.motion import ArmMotion, LineTo
+from sim2real.experts.motion import ArmMotion, LineTo, Phase
 from sim2real.experts.primitives import together
 from sim2real.experts.rotations import yaw_matrix
 from sim2real.experts.runner import ScriptedExpert
+from sim2real.experts.stack_bowls_two import BowlStacking, levelling
 from sim2real.scene.objects import set_free_pose
-from sim2real.tasks.base import Phase
-from sim2real.tasks.stack_bowls_two import INSTRUCTIONS, StackBowlsTwo, levelling
+from sim2real.tasks.stack_bowls_two import INSTRUCTIONS, StackBowlsTwo
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +84,9 @@ def test_first_spot_avoids_the_other_bowl_and_loose_objects(env):
     set_free_pose(env.model, env.data, "bowl_a/free", np.array([-0.2, 0.0, top]))
     mujoco.mj_forward(env.model, env.data)
     other = np.array([0.15, 0.0, top])
-    grasp = task._rim_grasp(env.view, 0, [other])
-    free = task.first_target(env.view, grasp, other)
+    stacking = BowlStacking(task, env.view)
+    grasp = stacking.rim_grasp(0, [other])
+    free = stacking.first_target(grasp, other)
     assert np.hypot(*(free - other[:2])) >= 0.18
     # A loose object (the second bowl, as the task sees any body but the first) on that spot.
     task_ids = task.body_ids
@@ -93,7 +94,7 @@ def test_first_spot_avoids_the_other_bowl_and_loose_objects(env):
         task.body_ids = task_ids[:1]
         set_free_pose(env.model, env.data, "bowl_b/free", np.array([*free, top]))
         mujoco.mj_forward(env.model, env.data)
-        moved = task.first_target(env.view, grasp, other)
+        moved = stacking.first_target(grasp, other)
     finally:
         task.body_ids = task_ids
     assert np.hypot(*(moved - free)) > 0.1
@@ -107,7 +108,7 @@ def test_grasp_keeps_fingers_off_the_neighbouring_bowl(env):
     mujoco.mj_forward(env.model, env.data)
     centre = task.bottom(env.view, 0)
     for neighbour in (np.array([-0.25, 0.05, top]), np.array([-0.03, -0.10, top])):
-        grasp = task._rim_grasp(env.view, 0, [neighbour])
+        grasp = BowlStacking(task, env.view).rim_grasp(0, [neighbour])
         gap = np.hypot(*(grasp.position[:2] - neighbour[:2])) - task.bowl.footprint_radius
         assert gap > 0.0
         assert np.hypot(*(grasp.position[:2] - centre[:2])) < task.bowl.rim_radius

@@ -22,7 +22,7 @@ from sim2real.randomize.streams import episode_rng
 from sim2real.render.fidelity import make_camera_rig
 from sim2real.scene.station import StationLayout, build_station_spec, finalize_physics
 from sim2real.settings import EnvSettings, make_settings
-from sim2real.tasks.base import Episode, SimView, Task
+from sim2real.tasks.base import InitialState, SimView, Task
 from sim2real.tasks.registry import task_class
 
 ACTION_TOLERANCE = 1e-6  # slack on the bounds, for values that went through float32
@@ -54,6 +54,7 @@ class Sim2RealEnv(gym.Env):
         self.view = SimView(self.model, self.data, self.robot, self.layout)
         self.task.bind(self.view)
         self.substeps = self.settings.substeps
+        self.control_dt = self.settings.control_dt
         self.max_steps = self.task.step_limit(self.settings.control_hz)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": self.settings.control_hz}
@@ -81,7 +82,7 @@ class Sim2RealEnv(gym.Env):
         spaces["state"] = gym.spaces.Box(-np.inf, np.inf, (ACTION_DIM,), np.float32)
         spaces["instruction"] = gym.spaces.Text(max_length=256, charset=string.printable)
         self.observation_space = gym.spaces.Dict(spaces)
-        self.episode: Episode | None = None
+        self.initial_state: InitialState | None = None
         self.instruction = ""
         self.steps = 0
         self.success = False
@@ -101,28 +102,28 @@ class Sim2RealEnv(gym.Env):
         if self.object_instances is not None:
             self.randomizer.note("OBJ", object_record(held_instance(self.task)))
         self.randomizer.apply_stage("scene")  # TH, PHY: before the task places its objects
-        self.episode = self.task.sample(episode_rng(seed, _STREAM_LAYOUT), seed)
+        self.initial_state = self.task.sample(episode_rng(seed, _STREAM_LAYOUT), seed)
         self._set_robot(self.home_action)
-        self.task.apply(self.view, self.episode)
+        self.task.apply(self.view, self.initial_state)
         mujoco.mj_forward(self.model, self.data)
         self.randomizer.apply_stage("objects")  # TD: around the placed objects, then settled
         self.randomizer.apply_stage("view")  # BG, LT, CP
         self.instruction = self.task.instruction(
-            self.episode, self.settings.instructions, episode_rng(seed, _STREAM_INSTRUCTION)
+            self.initial_state, self.settings.instructions, episode_rng(seed, _STREAM_INSTRUCTION)
         )
         self.steps = 0
         self.success = False
         self._episode_info = EpisodeInfo(
             task=self.task.name,
-            seed=self.episode.seed,
+            seed=self.initial_state.seed,
             instruction=self.instruction,
-            params=self.episode.params,
+            params=self.initial_state.params,
             settings=self.settings.model_dump(mode="json"),
         )
         return self._observation(), self._info()
 
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, StepInfo]:
-        if self.episode is None:
+        if self.initial_state is None:
             raise Sim2RealError("call reset() before step()")
         action = self.validate_action(action)
         self.data.ctrl[self.robot.ctrl_index] = self.robot.action_to_ctrl(action)

@@ -55,6 +55,15 @@ class ArmMotion:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One stage of an expert plan: per-arm motions started together, then an optional pause."""
+
+    motions: dict[ArmSide, ArmMotion]
+    min_duration: float = 0.0
+    settle: float = 0.0  # seconds to hold still after the motion
+
+
+@dataclass(frozen=True)
 class MotionLimits:
     linear_speed: float = 0.18  # m/s, peak
     angular_speed: float = 1.2  # rad/s, peak, of the gripper orientation

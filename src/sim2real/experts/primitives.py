@@ -15,10 +15,14 @@ import numpy as np
 from sim2real.core.contract import ArmSide
 from sim2real.embodiment.dual_arm import ArmMount
 from sim2real.embodiment.ik import tilted_rotation
-from sim2real.experts.motion import ArmMotion, LineTo
-from sim2real.tasks.base import Phase
+from sim2real.experts.motion import ArmMotion, LineTo, Phase
 
 OPEN, CLOSED = 1.0, 0.0
+
+
+def arm_on_side(x: float) -> ArmSide:
+    """The arm on the side of the table where an object at `x` lies (x > 0: the right)."""
+    return "right" if x > 0 else "left"
 
 
 def heading(mount: ArmMount, point: np.ndarray) -> float:

@@ -1,19 +1,18 @@
-"""What a task is: its objects, initial-state distribution, expert, success predicate and words."""
+"""What a task is: its objects, initial-state distribution, success predicate and words.
+
+How a task is solved is not part of it: the scripted plans live in `sim2real.experts`."""
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import mujoco
 import numpy as np
 
-from sim2real.core.contract import ArmSide
 from sim2real.embodiment.dual_arm import DualArm
-from sim2real.experts.motion import ArmMotion
 from sim2real.scene.station import StationLayout
 
 
@@ -33,17 +32,8 @@ class InstructionSet:
         return self.seen if split == "seen" else self.unseen
 
 
-@dataclass(frozen=True)
-class Phase:
-    """One stage of an expert plan: per-arm motions started together, then an optional pause."""
-
-    motions: dict[ArmSide, ArmMotion]
-    min_duration: float = 0.0
-    settle: float = 0.0  # seconds to hold still after the motion
-
-
 @dataclass
-class Episode:
+class InitialState:
     """The sampled initial state of one episode (JSON-serialisable parameters)."""
 
     seed: int
@@ -88,26 +78,22 @@ class Task(ABC):
         """Look up ids in the compiled model (called once per compiled model)."""
 
     @abstractmethod
-    def sample(self, rng: np.random.Generator, seed: int) -> Episode:
+    def sample(self, rng: np.random.Generator, seed: int) -> InitialState:
         """Draw an initial state."""
 
     @abstractmethod
-    def apply(self, view: SimView, episode: Episode) -> None:
-        """Put the objects where `episode` says (data is reset before this is called)."""
+    def apply(self, view: SimView, state: InitialState) -> None:
+        """Put the objects where `state` says (data is reset before this is called)."""
 
     @abstractmethod
-    def object_phrase(self, episode: Episode) -> str:
+    def object_phrase(self, state: InitialState) -> str:
         """How instructions name the task's object(s) in this episode."""
-
-    @abstractmethod
-    def expert(self, view: SimView, episode: Episode) -> Iterator[Phase]:
-        """The scripted plan, phase by phase; later phases may look at the current state."""
 
     @abstractmethod
     def success(self, view: SimView) -> bool:
         """Whether the task is accomplished in the current physics state."""
 
-    def instruction(self, episode: Episode, split: str, rng: np.random.Generator) -> str:
+    def instruction(self, state: InitialState, split: str, rng: np.random.Generator) -> str:
         templates = self.instructions.templates(split)
         template = templates[int(rng.integers(len(templates)))]
-        return template.format(object=self.object_phrase(episode))
+        return template.format(object=self.object_phrase(state))

@@ -1,5 +1,5 @@
-"""beat_block_hammer: the arm on the block's side grasps the hammer and brings its head down on
-the block.
+"""beat_block_hammer: bring the hammer's head down on the block (its expert:
+`sim2real.experts.beat_block_hammer`).
 
 Placement as RoboTwin 2.0 (table-centre frame): the hammer at a fixed pose (lying on its side,
 head towards the robot, handle pointing away, centred in x), the block at x in [-0.25, 0.25]
@@ -9,22 +9,15 @@ the block with its centre within 2 cm (xy) of the block's centre; once true it s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import mujoco
 import numpy as np
 
-from sim2real.core.contract import ArmSide
-from sim2real.embodiment.ik import downward_rotation, tilted_rotation
-from sim2real.experts.motion import ArmMotion, LineTo
-from sim2real.experts.primitives import CLOSED, OPEN, heading
-from sim2real.experts.rotations import rotation_angle
 from sim2real.scene.library import category, instance
 from sim2real.scene.library.block import Block
 from sim2real.scene.library.hammer import Hammer
 from sim2real.scene.objects import set_free_pose
 from sim2real.scene.station import StationLayout
-from sim2real.tasks.base import Episode, InstructionSet, Phase, SimView, Task
+from sim2real.tasks.base import InitialState, InstructionSet, SimView, Task
 from sim2real.tasks.contacts import ContactProbe
 from sim2real.tasks.registry import register
 
@@ -35,12 +28,6 @@ MIN_ABS_X = 0.05
 Y_RANGE = (-0.05, 0.15)
 YAW_RANGE = (-0.5, 0.5)
 SUCCESS_XY = 0.02
-ABOVE_GRIP = 0.06  # pre-grasp height of the fingertips over the grip point
-GRIP_BELOW_CENTRE = 0.008  # fingertips this far under the handle's mid-height
-LIFT = 0.08
-HOVER = 0.04  # the head's bottom over the block's top before the strike
-STRIKE_DEPTH = 0.015  # the strike aims this far into the block, so it surely touches
-STRIKE_PITCH = 1.0  # gripper approach below horizontal during the strike (rad)
 
 INSTRUCTIONS = InstructionSet(
     seen=(
@@ -117,84 +104,31 @@ class BeatBlockHammer(Task):
         block_geoms = np.flatnonzero(model.geom_bodyid == self.block_body)
         self.head_on_block = ContactProbe(model, [head], block_geoms)
 
-    def sample(self, rng: np.random.Generator, seed: int) -> Episode:
+    def sample(self, rng: np.random.Generator, seed: int) -> InitialState:
         while True:
             x = rng.uniform(*X_RANGE)
             if abs(x) >= MIN_ABS_X:
                 break
         y, yaw = rng.uniform(*Y_RANGE), rng.uniform(*YAW_RANGE)
         params = {"block_xy": [float(x), float(y)], "block_yaw": float(yaw)}
-        return Episode(seed=seed, params=params)
+        return InitialState(seed=seed, params=params)
 
-    def apply(self, view: SimView, episode: Episode) -> None:
+    def apply(self, view: SimView, state: InitialState) -> None:
         top = view.table_top
         set_free_pose(view.model, view.data, f"{HAMMER}/free", np.array([*HAMMER_XY, top]))
-        x, y = episode.params["block_xy"]
-        yaw = episode.params["block_yaw"]
+        x, y = state.params["block_xy"]
+        yaw = state.params["block_yaw"]
         set_free_pose(view.model, view.data, f"{BLOCK}/free", np.array([x, y, top]), yaw)
         self._hit = False
 
-    def object_phrase(self, episode: Episode) -> str:
+    def object_phrase(self, state: InitialState) -> str:
         return self.hammer.phrase
-
-    @staticmethod
-    def arm_for(x: float) -> ArmSide:
-        return "right" if x > 0 else "left"
 
     def head_centre(self, view: SimView) -> np.ndarray:
         return view.data.site_xpos[self.head_site].copy()
 
     def block_centre(self, view: SimView) -> np.ndarray:
         return view.data.xpos[self.block_body].copy()
-
-    def expert(self, view: SimView, episode: Episode) -> Iterator[Phase]:
-        side = self.arm_for(episode.params["block_xy"][0])
-        down = self.grasp_rotation(view, side)
-        grasp = view.data.site_xpos[self.grip_site] - [0.0, 0.0, GRIP_BELOW_CENTRE]
-        above = grasp + [0.0, 0.0, ABOVE_GRIP]
-        yield Phase({side: ArmMotion(LineTo(above, down, joint_space=True), gripper=OPEN)})
-        yield Phase({side: ArmMotion(LineTo(grasp, down, speed=0.2))})
-        yield Phase({side: ArmMotion(gripper=CLOSED)}, settle=0.12)
-        yield Phase({side: ArmMotion(LineTo(grasp + [0.0, 0.0, LIFT], down, speed=0.3))})
-        # Where the head really hangs from the fingertips now decides where the tip must go.
-        block_top = view.data.site_xpos[self.block_top_site].copy()
-        rotation, head_offset, head_depth = self.strike_pose(view, side, block_top)
-        over = block_top - head_offset + [0.0, 0.0, head_depth + HOVER]
-        strike = over - [0.0, 0.0, HOVER + STRIKE_DEPTH]
-        yield Phase({side: ArmMotion(LineTo(over, rotation, speed=0.3))})
-        yield Phase({side: ArmMotion(LineTo(strike, rotation, speed=0.2))}, settle=0.2)
-
-    def grasp_rotation(self, view: SimView, side: ArmSide) -> np.ndarray:
-        """Gripper pointing down, fingers closing across the handle; of the two such grips,
-        the one nearer the arm's natural wrist angle (fingers across its reach direction)."""
-        handle = view.data.xmat[view.model.body(HAMMER).id].reshape(3, 3)[:, 1]
-        across = float(np.arctan2(handle[1], handle[0])) + np.pi / 2
-        grip = view.data.site_xpos[self.grip_site]
-        natural = heading(view.robot.mounts[side], grip) + np.pi / 2
-        yaw = min((across, across + np.pi), key=lambda a: abs(np.angle(np.exp(1j * (a - natural)))))
-        return downward_rotation(yaw)
-
-    def strike_pose(
-        self, view: SimView, side: ArmSide, block_top: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, float]:
-        """The gripper rotation for the strike, the head centre's offset from the fingertips
-        under it, and how far the head's lowest corner then lies below the head's centre.
-
-        Far blocks are out of reach for a vertical gripper, so it tilts towards its reach
-        direction (fingers kept the nearer way round, so the hammer barely turns). The head
-        lies towards the robot and the tilt leans forward, so the head swings below the
-        fingers: it leads and the fingers stay clear of the block."""
-        tip, now = view.robot.ee_pose(view.data, side)
-        tilted = tilted_rotation(heading(view.robot.mounts[side], block_top), STRIKE_PITCH)
-        flipped = tilted @ np.diag([1.0, -1.0, -1.0])
-        chosen = min((tilted, flipped), key=lambda r: rotation_angle(now, r))
-        turn = chosen @ now.T  # the hammer turns with the gripper
-        offset = turn @ (self.head_centre(view) - tip)
-        head_axes = turn @ view.data.xmat[view.model.body(HAMMER).id].reshape(3, 3)
-        hammer = self.hammer
-        half = np.array([hammer.head_length, hammer.head_width, hammer.thickness]) / 2
-        depth = float(np.abs(head_axes[2]) @ half)  # the head box's lowest corner
-        return chosen, offset, depth
 
     def success(self, view: SimView) -> bool:
         if self._hit:

@@ -1,4 +1,4 @@
-"""click_bell: the arm on the bell's side presses the bell's top button once.
+"""click_bell: press the bell's top button once (its expert: `sim2real.experts.click_bell`).
 
 Placement as RoboTwin 2.0: x in [-0.25, 0.25] with |x| >= 0.05, y in [-0.2, 0] (table-centre
 frame). Success: gripper closed and touching the bell within 2.5 cm (xy) and 3 cm (z) of the
@@ -7,19 +7,14 @@ top centre; once true it stays true for the rest of the episode.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import mujoco
 import numpy as np
 
-from sim2real.core.contract import ArmSide
-from sim2real.embodiment.ik import downward_rotation
-from sim2real.experts.motion import ArmMotion, LineTo
 from sim2real.scene.library import instance
 from sim2real.scene.library.bell import Bell
 from sim2real.scene.objects import set_free_pose
 from sim2real.scene.station import StationLayout
-from sim2real.tasks.base import Episode, InstructionSet, Phase, SimView, Task
+from sim2real.tasks.base import InitialState, InstructionSet, SimView, Task
 from sim2real.tasks.contacts import ContactProbe
 from sim2real.tasks.registry import register
 
@@ -30,8 +25,6 @@ Y_RANGE = (-0.2, 0.0)
 SUCCESS_XY = 0.025
 SUCCESS_Z = 0.03
 GRIPPER_CLOSED_BELOW = 0.2  # normalised opening under which the gripper counts as closed
-HOVER_ABOVE_TOP = 0.035
-PRESS_DEPTH = 0.045
 
 INSTRUCTIONS = InstructionSet(
     seen=(
@@ -91,45 +84,24 @@ class ClickBell(Task):
             for side, geoms in view.robot.gripper_geoms.items()
         }
 
-    def sample(self, rng: np.random.Generator, seed: int) -> Episode:
+    def sample(self, rng: np.random.Generator, seed: int) -> InitialState:
         while True:
             x = rng.uniform(*X_RANGE)
             if abs(x) >= MIN_ABS_X:
                 break
         y = rng.uniform(*Y_RANGE)
-        return Episode(seed=seed, params={"bell_xy": [float(x), float(y)]})
+        return InitialState(seed=seed, params={"bell_xy": [float(x), float(y)]})
 
-    def apply(self, view: SimView, episode: Episode) -> None:
-        x, y = episode.params["bell_xy"]
+    def apply(self, view: SimView, state: InitialState) -> None:
+        x, y = state.params["bell_xy"]
         set_free_pose(view.model, view.data, f"{BELL}/free", np.array([x, y, view.table_top]))
         self._pressed = False
 
-    def object_phrase(self, episode: Episode) -> str:
+    def object_phrase(self, state: InitialState) -> str:
         return self.bell.phrase
-
-    @staticmethod
-    def arm_for(x: float) -> ArmSide:
-        return "right" if x > 0 else "left"
 
     def top_centre(self, view: SimView) -> np.ndarray:
         return view.data.site_xpos[self.top_site].copy()
-
-    def expert(self, view: SimView, episode: Episode) -> Iterator[Phase]:
-        side = self.arm_for(episode.params["bell_xy"][0])
-        top = self.top_centre(view)
-        mount = view.robot.mounts[side]
-        heading = np.arctan2(top[1] - mount.y, top[0] - mount.x)
-        down = downward_rotation(heading + np.pi / 2)
-        hover = top + [0.0, 0.0, HOVER_ABOVE_TOP]
-        press = hover - [0.0, 0.0, PRESS_DEPTH]
-        # Straight from home to the hover point, with no higher waypoint over the bell: home
-        # is higher than any hover point, so the line only descends and the closed fingers
-        # stay above the hover height near the bell. A waypoint 5 cm higher was out of a
-        # downward gripper's reach over far or near bells once the table (TH) is raised
-        # (it failed to plan in 3 % of episodes with the table 1.5-3 cm up, 39 % at 3-6 cm).
-        yield Phase({side: ArmMotion(LineTo(hover, down), gripper=0.0)})
-        yield Phase({side: ArmMotion(LineTo(press, down, speed=0.1))}, settle=0.16)
-        yield Phase({side: ArmMotion(LineTo(hover + [0, 0, 0.03], down, speed=0.2))})
 
     def success(self, view: SimView) -> bool:
         if self._pressed:

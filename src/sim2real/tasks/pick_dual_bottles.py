@@ -1,4 +1,5 @@
-"""pick_dual_bottles: both arms at once grasp a bottle each, lift them and hold them up in front.
+"""pick_dual_bottles: both bottles lifted and held up in front, one per arm (its expert:
+`sim2real.experts.pick_dual_bottles`).
 
 Placement as RoboTwin 2.0 (table-centre frame): the left bottle at x in [-0.25, -0.05], the right
 one at x in [0.05, 0.25], both at y in [0.03, 0.23]. Success: each bottle's bottom is more than
@@ -7,19 +8,15 @@ one at x in [0.05, 0.25], both at y in [0.03, 0.23]. Success: each bottle's bott
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import mujoco
 import numpy as np
 
 from sim2real.core.contract import ARM_SIDES, ArmSide
-from sim2real.experts.motion import ArmMotion, LineTo
-from sim2real.experts.primitives import GraspMotions, in_step, side_grasp_rotation
 from sim2real.scene.library import category, instance
 from sim2real.scene.library.bottle import Bottle
 from sim2real.scene.objects import set_free_pose
 from sim2real.scene.station import StationLayout
-from sim2real.tasks.base import Episode, InstructionSet, Phase, SimView, Task
+from sim2real.tasks.base import InitialState, InstructionSet, SimView, Task
 from sim2real.tasks.registry import register
 
 X_RANGES: dict[ArmSide, tuple[float, float]] = {"left": (-0.25, -0.05), "right": (0.05, 0.25)}
@@ -28,8 +25,6 @@ HOLD_TARGETS: dict[ArmSide, tuple[float, float]] = {"left": (-0.12, -0.08), "rig
 HOLD_HEIGHT = 0.2  # bottom over the table while held
 LIFTED_ABOVE = 0.15  # success: bottom this far over the table
 NEAR_TARGET_XY = 0.06
-CLEAR_TABLE = 0.05  # straight lift before moving to the hold target
-PAST_AXIS = 0.012  # fingertips this far past the bottle's axis, so they close on its widest part
 
 INSTRUCTIONS = InstructionSet(
     seen=(
@@ -92,20 +87,20 @@ class PickDualBottles(Task):
         self.body_ids = {side: view.model.body(f"bottle_{side}").id for side in ARM_SIDES}
         self.grasp_sites = {side: view.model.site(f"bottle_{side}/grasp").id for side in ARM_SIDES}
 
-    def sample(self, rng: np.random.Generator, seed: int) -> Episode:
+    def sample(self, rng: np.random.Generator, seed: int) -> InitialState:
         params = {
             f"{side}_xy": [float(rng.uniform(*X_RANGES[side])), float(rng.uniform(*Y_RANGE))]
             for side in ARM_SIDES
         }
-        return Episode(seed=seed, params=params)
+        return InitialState(seed=seed, params=params)
 
-    def apply(self, view: SimView, episode: Episode) -> None:
+    def apply(self, view: SimView, state: InitialState) -> None:
         for side in ARM_SIDES:
-            x, y = episode.params[f"{side}_xy"]
+            x, y = state.params[f"{side}_xy"]
             position = np.array([x, y, view.table_top])
             set_free_pose(view.model, view.data, f"bottle_{side}/free", position)
 
-    def object_phrase(self, episode: Episode) -> str:
+    def object_phrase(self, state: InitialState) -> str:
         left, right = self.bottles["left"], self.bottles["right"]
         return f"{left.phrase} and {right.phrase}"
 
@@ -116,27 +111,6 @@ class PickDualBottles(Task):
     def hold_target(self, view: SimView, side: ArmSide) -> np.ndarray:
         x, y = HOLD_TARGETS[side]
         return np.array([x, y, view.table_top + HOLD_HEIGHT])
-
-    def expert(self, view: SimView, episode: Episode) -> Iterator[Phase]:
-        grasps = {}
-        for side in ARM_SIDES:
-            point = view.data.site_xpos[self.grasp_sites[side]].copy()
-            rotation = side_grasp_rotation(view.robot.mounts[side], point)
-            grasps[side] = GraspMotions(point + PAST_AXIS * rotation[:, 0], rotation)
-        yield from in_step({side: g.motions() for side, g in grasps.items()}, settle=(0, 0, 0.12))
-        # Straight up off the table first, so the bottles leave it without being dragged.
-        yield Phase({
-            side: ArmMotion(LineTo(g.position + [0.0, 0.0, CLEAR_TABLE], g.rotation, speed=0.25))
-            for side, g in grasps.items()
-        })
-        # Then to the hold targets, by where each bottle really is now (it may have shifted in
-        # the fingers).
-        lifts = {}
-        for side in ARM_SIDES:
-            shift = self.hold_target(view, side) - self.bottom(view, side)
-            tip, _ = view.robot.ee_pose(view.data, side)
-            lifts[side] = ArmMotion(LineTo(tip + shift, grasps[side].rotation, joint_space=True))
-        yield Phase(lifts, settle=0.2)
 
     def success(self, view: SimView) -> bool:
         for side in ARM_SIDES:

@@ -1,4 +1,5 @@
-"""place_empty_cup: the arm on the cup's side grasps the cup, lifts it, sets it on the coaster.
+"""place_empty_cup: the cup set down on the coaster and let go (its expert:
+`sim2real.experts.place_empty_cup`).
 
 Placement as RoboTwin 2.0 (table-centre frame): the cup at |x| in [0.15, 0.3] on a random side,
 y in [-0.2, 0.05]; the coaster at x in [-0.1, 0.1], y in [-0.2, 0.05]; at least 0.1 apart.
@@ -8,20 +9,16 @@ Success: the cup's centre within 3.5 cm (xy) of the coaster's, its bottom restin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import mujoco
 import numpy as np
 
-from sim2real.core.contract import ARM_SIDES, ArmSide
-from sim2real.experts.motion import ArmMotion, LineTo
-from sim2real.experts.primitives import OPEN, GraspMotions, in_step, side_grasp_rotation
+from sim2real.core.contract import ARM_SIDES
 from sim2real.scene.library import instance
 from sim2real.scene.library.coaster import Coaster
 from sim2real.scene.library.cup import Cup
 from sim2real.scene.objects import set_free_pose
 from sim2real.scene.station import StationLayout
-from sim2real.tasks.base import Episode, InstructionSet, Phase, SimView, Task
+from sim2real.tasks.base import InitialState, InstructionSet, SimView, Task
 from sim2real.tasks.registry import register
 
 CUP_ABS_X = (0.15, 0.3)
@@ -32,9 +29,6 @@ MIN_APART = 0.1
 SUCCESS_XY = 0.035
 RESTING_WITHIN = 0.01  # cup bottom at most this far over the coaster's top
 GRIPPER_OPEN_ABOVE = 0.5
-CARRY_CLEARANCE = 0.04  # cup bottom over the coaster top while carried across
-RELEASE_GAP = 0.004
-PAST_AXIS = 0.01
 
 INSTRUCTIONS = InstructionSet(
     seen=(
@@ -91,52 +85,29 @@ class PlaceEmptyCup(Task):
         self.coaster_body = view.model.body("coaster").id
         self.grasp_site = view.model.site("cup/grasp").id
 
-    def sample(self, rng: np.random.Generator, seed: int) -> Episode:
+    def sample(self, rng: np.random.Generator, seed: int) -> InitialState:
         side = float(rng.choice([-1.0, 1.0]))
         while True:
             cup = np.array([side * rng.uniform(*CUP_ABS_X), rng.uniform(*CUP_Y)])
             coaster = np.array([rng.uniform(*COASTER_X), rng.uniform(*COASTER_Y)])
             if np.linalg.norm(cup - coaster) >= MIN_APART:
                 break
-        return Episode(seed=seed, params={"cup_xy": cup.tolist(), "coaster_xy": coaster.tolist()})
+        params = {"cup_xy": cup.tolist(), "coaster_xy": coaster.tolist()}
+        return InitialState(seed=seed, params=params)
 
-    def apply(self, view: SimView, episode: Episode) -> None:
+    def apply(self, view: SimView, state: InitialState) -> None:
         for name in ("cup", "coaster"):
-            x, y = episode.params[f"{name}_xy"]
+            x, y = state.params[f"{name}_xy"]
             set_free_pose(view.model, view.data, f"{name}/free", np.array([x, y, view.table_top]))
 
-    def object_phrase(self, episode: Episode) -> str:
+    def object_phrase(self, state: InitialState) -> str:
         return f"{self.cup.phrase} on {self.coaster.phrase}"
-
-    @staticmethod
-    def arm_for(x: float) -> ArmSide:
-        return "right" if x > 0 else "left"
 
     def cup_bottom(self, view: SimView) -> np.ndarray:
         return view.data.xpos[self.cup_body].copy()
 
     def coaster_top(self, view: SimView) -> np.ndarray:
         return view.data.xpos[self.coaster_body] + [0.0, 0.0, self.coaster.height]
-
-    def expert(self, view: SimView, episode: Episode) -> Iterator[Phase]:
-        side = self.arm_for(episode.params["cup_xy"][0])
-        point = view.data.site_xpos[self.grasp_site].copy()
-        rotation = side_grasp_rotation(view.robot.mounts[side], point, near=(0.15, 1.1))
-        grasp = GraspMotions(point + PAST_AXIS * rotation[:, 0], rotation)
-        yield from in_step({side: grasp.motions()}, settle=(0, 0, 0.12))
-        lift = grasp.position + [0.0, 0.0, CARRY_CLEARANCE + self.coaster.height + 0.01]
-        yield Phase({side: ArmMotion(LineTo(lift, rotation, speed=0.25))})
-        # Over the coaster by where the cup really is in the fingers now.
-        tip, _ = view.robot.ee_pose(view.data, side)
-        above = self.coaster_top(view) + [0.0, 0.0, CARRY_CLEARANCE]
-        tip_above = tip + above - self.cup_bottom(view)
-        yield Phase({side: ArmMotion(LineTo(tip_above, rotation, joint_space=True))})
-        tip, _ = view.robot.ee_pose(view.data, side)
-        down = self.coaster_top(view)[2] + RELEASE_GAP - self.cup_bottom(view)[2]
-        yield Phase({side: ArmMotion(LineTo(tip + [0.0, 0.0, down], rotation, speed=0.12))})
-        yield Phase({side: ArmMotion(gripper=OPEN)}, settle=0.1)
-        back = tip - 0.06 * rotation[:, 0] + [0.0, 0.0, down + 0.03]
-        yield Phase({side: ArmMotion(LineTo(back, rotation, speed=0.25))})
 
     def success(self, view: SimView) -> bool:
         bottom, top = self.cup_bottom(view), self.coaster_top(view)
