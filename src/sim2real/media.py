@@ -97,8 +97,10 @@ def contact_sheet(
 ENCODER_THREADS = 1
 
 
-def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float, crf: int = 23) -> Path:
-    """Encode RGB frames as H.264 (yuv420p, so every player can show it)."""
+def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float, crf: int = 23,
+              keyframe_interval: int | None = None) -> Path:
+    """Encode RGB frames as H.264 (yuv420p, so every player can show it). `keyframe_interval`
+    bounds how far back a decoder seeking to one frame must start (None: x264's default, 250)."""
     with atomic_path(path, ".mp4") as tmp:
         with av.open(str(tmp), mode="w", format="mp4") as container:
             stream = None
@@ -113,6 +115,8 @@ def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float, crf: int = 2
                     # encodes); without it, and with a fixed thread count (x264 otherwise derives
                     # it from the CPUs it sees), the same frames always decode to the same pixels.
                     stream.options = {"crf": str(crf), "preset": "veryfast", "x264-params": "no-mbtree=1"}
+                    if keyframe_interval is not None:
+                        stream.options = {**stream.options, "g": str(keyframe_interval)}
                     stream.codec_context.thread_count = ENCODER_THREADS
                 image = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[: stream.height, : stream.width]),
                                                    format="rgb24")

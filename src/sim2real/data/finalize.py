@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim2real.data import layout
-from sim2real.data.stats import image_stats, numeric_stats
+from sim2real.data.stats import (aggregate, image_stats, numeric_stats, pooled_image_quantiles,
+                                 pooled_quantiles)
 from sim2real.errors import Sim2RealError
 from sim2real.media import atomic_path
 
@@ -59,23 +60,35 @@ def tasks_table(instructions: dict[int, str]) -> pa.Table:
     return table.replace_schema_metadata({b"pandas": json.dumps(pandas_metadata).encode()})
 
 
-def per_episode_stats(columns: dict[str, np.ndarray], records: list[dict[str, Any]],
-                      cameras: tuple[str, ...]) -> dict[str, list]:
-    """LeRobot v3's `stats/<feature>/<stat>` columns of meta/episodes: each episode's own
-    statistics (the dataset-wide ones are in meta/stats.json)."""
-    out: dict[str, list] = {}
-    start = 0
-    for record in records:
-        end = start + record["length"]
-        features = {name: numeric_stats(values[start:end]) for name, values in columns.items()}
-        for camera in cameras:
-            histograms = np.array(record["image_histograms"][camera])
-            features[layout.video_key(camera)] = image_stats(histograms, record["length"])
-        for feature, stats in features.items():
-            for stat, value in stats.items():
-                out.setdefault(f"stats/{feature}/{stat}", []).append(np.ravel(value).tolist())
-        start = end
+def episode_stats(columns: dict[str, np.ndarray], lengths: list[int],
+                  histograms: dict[str, list[np.ndarray]]) -> dict[str, list[dict[str, list]]]:
+    """Each episode's own statistics, per feature (`columns` holds the episodes' frames one
+    after another; `histograms` each camera's per-episode channel histograms)."""
+    ends = np.cumsum(lengths)
+    out = {name: [numeric_stats(part) for part in np.split(values, ends[:-1])]
+           for name, values in columns.items()}
+    for camera, per_episode in histograms.items():
+        out[layout.video_key(camera)] = [image_stats(h, n) for h, n in zip(per_episode, lengths, strict=True)]
     return out
+
+
+def dataset_stats(columns: dict[str, np.ndarray], per_episode: dict[str, list[dict[str, list]]],
+                  histograms: dict[str, list[np.ndarray]]) -> dict[str, dict[str, list]]:
+    """meta/stats.json: LeRobot's aggregate of the episodes' statistics, plus the quantiles over
+    all frames (`pooled_q..`, which our trainer normalises with; see data/stats.py)."""
+    out = {name: aggregate(episodes) for name, episodes in per_episode.items()}
+    for name, values in columns.items():
+        out[name].update(pooled_quantiles(values))
+    for camera, per_episode_histograms in histograms.items():
+        out[layout.video_key(camera)].update(pooled_image_quantiles(sum(per_episode_histograms)))
+    return out
+
+
+def episode_stat_columns(per_episode: dict[str, list[dict[str, list]]]) -> dict[str, list]:
+    """LeRobot v3's `stats/<feature>/<stat>` columns of meta/episodes, values in their own
+    shapes (an image channel statistic stays (3, 1, 1), as LeRobot's writer stores it)."""
+    return {f"stats/{feature}/{stat}": [episode[stat] for episode in episodes]
+            for feature, episodes in per_episode.items() for stat in episodes[0]}
 
 
 def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
@@ -83,15 +96,14 @@ def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
     if not records:
         raise Sim2RealError(f"{root} has no finished episodes")
     cameras = tuple(settings["cameras"])
-    fps = float(settings["control_hz"])
+    fps = int(settings["control_hz"])  # LeRobot's fps is an int (its video.fps too)
     image_size = tuple(settings["image_size"])
     total_frames = sum(r["length"] for r in records)
 
     columns = numeric_columns(root, records)
-    stats = {name: numeric_stats(values) for name, values in columns.items()}
-    for camera in cameras:
-        histograms = sum(np.array(r["image_histograms"][camera]) for r in records)
-        stats[layout.video_key(camera)] = image_stats(histograms, total_frames)
+    histograms = {camera: [np.array(r["image_histograms"][camera]) for r in records] for camera in cameras}
+    per_episode = episode_stats(columns, [r["length"] for r in records], histograms)
+    stats = dataset_stats(columns, per_episode, histograms)
     _write(root / "meta" / "stats.json", lambda p: p.write_text(json.dumps(stats, indent=1)))
 
     instructions: dict[int, str] = {r["task_index"]: r["instruction"] for r in records}
@@ -114,7 +126,7 @@ def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
         episode_columns[f"videos/{key}/file_index"] = episode_columns["data/file_index"]
         episode_columns[f"videos/{key}/from_timestamp"] = [0.0] * len(records)
         episode_columns[f"videos/{key}/to_timestamp"] = [r["length"] / fps for r in records]
-    episode_columns.update(per_episode_stats(columns, records, cameras))
+    episode_columns.update(episode_stat_columns(per_episode))
     episode_columns["meta/episodes/chunk_index"] = [0] * len(records)
     episode_columns["meta/episodes/file_index"] = [0] * len(records)
     _write(root / layout.EPISODES_PATH, lambda p: pq.write_table(pa.table(episode_columns), p))

@@ -23,7 +23,7 @@ import numpy as np
 from sim2real.data import layout
 from sim2real.data.finalize import finalize
 from sim2real.data.writer import EpisodeFrames, write_episode
-from sim2real.errors import Sim2RealError
+from sim2real.errors import Sim2RealError, invalid
 from sim2real.evaluate.runner import Pool, split
 from sim2real.locks import LOCK_NAME, FolderLock
 from sim2real.media import TEMP_PREFIX, atomic_path, remove_temporaries
@@ -37,6 +37,11 @@ class GenerateSpec:
     settings: dict[str, Any]
     episodes: int
     first_seed: int
+
+    def __post_init__(self) -> None:
+        rate = self.settings.get("control_hz", 25)
+        if rate != int(rate):  # checked before any work: a LeRobot dataset's fps is an integer
+            raise invalid("control_hz", rate, "a whole number of Hz for a dataset (LeRobot's fps is an integer)")
 
     def key(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,6 +14,9 @@ from sim2real.locks import LOCK_NAME
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000  # files per chunk folder, as LeRobot
+# A keyframe every 2 frames, as LeRobot's encoder (g=2): decoding any one frame (a training
+# sample) starts at most one frame back, not at the episode's start.
+KEYFRAME_INTERVAL = 2
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
 RANDOMIZATION_PATH = "randomization/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
@@ -61,7 +64,7 @@ def record_file(root: Path, episode: int) -> Path:
     return root / STAGING / f"episode_{episode:06d}.json"
 
 
-def features(cameras: tuple[str, ...], image_size: tuple[int, int], fps: float) -> dict[str, Any]:
+def features(cameras: tuple[str, ...], image_size: tuple[int, int], fps: int) -> dict[str, Any]:
     width, height = image_size
     out: dict[str, Any] = {
         "observation.state": {"dtype": "float32", "shape": [14], "names": JOINT_NAMES},

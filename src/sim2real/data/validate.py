@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from sim2real.data import layout
-from sim2real.data.finalize import numeric_columns
-from sim2real.data.stats import image_histograms, image_stats, numeric_stats, stats_match
+from sim2real.data.finalize import dataset_stats, episode_stats, numeric_columns
+from sim2real.data.stats import image_histograms, image_stats, stats_match
 
 # Image statistics are computed from the rendered frames, before lossy H.264 encoding: decoded
 # frames may differ by a little, never by this much (a channel's mean or spread in [0, 1]).
@@ -121,8 +121,10 @@ def validate(root: Path) -> list[str]:
     columns = numeric_columns(root, records)
     if task_indices is not None and not set(columns["task_index"].ravel()) <= task_indices:
         problems.append("data: task_index values missing from meta/tasks.parquet")
-    for name, values in columns.items():
-        wrong = stats_match(numeric_stats(values), stats.get(name, {}))
+    lengths = [row["length"] for row in episodes]
+    expected = dataset_stats(columns, episode_stats(columns, lengths, {}), {})
+    for name, values in expected.items():
+        wrong = stats_match(values, stats.get(name, {}))
         if wrong:
             problems.append(f"meta/stats.json: {name} {', '.join(wrong)} do not match the data")
     total_frames = sum(row["length"] for row in episodes)

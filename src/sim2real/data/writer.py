@@ -59,7 +59,8 @@ def write_episode(root: Path, index: int, start: int, task_index: int, frames: E
     }))
     histograms = {}
     for camera, images in frames.images.items():
-        write_mp4(layout.video_file(root, camera, index), list(images), fps)
+        write_mp4(layout.video_file(root, camera, index), list(images), fps,
+                  keyframe_interval=layout.KEYFRAME_INTERVAL)
         histograms[camera] = image_histograms(images).tolist()
     record = {
         "episode_index": index,
