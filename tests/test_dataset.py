@@ -196,28 +196,6 @@ def test_ray_cluster_gives_the_same_dataset(dataset, tmp_path):
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=120)
 
 
-def test_robotwin_export_layout_and_rgb_order(dataset, tmp_path):
-    import io
-
-    import h5py
-    from PIL import Image
-
-    from sim2real.data.export_robotwin import export_robotwin
-
-    (first, *_), data = export_robotwin(dataset, tmp_path), Dataset(dataset)
-    with h5py.File(first) as file:
-        assert set(file["joint_action"]) == {"left_arm", "left_gripper", "right_arm", "right_gripper", "vector"}
-        np.testing.assert_allclose(file["joint_action/vector"][:], data.episode(0).actions, atol=1e-6)
-        assert file["endpose/left_endpose"].shape == (len(data.episode(0).actions), 7)
-        jpeg = file["observation/head_camera/rgb"][3]
-    decoded = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")).astype(int)
-    original = data.frames(0, "head")[3].astype(int)
-    assert np.abs(decoded - original).mean() < 8  # JPEG-close, and in the same channel order
-    swapped = original[..., ::-1]
-    assert np.abs(decoded - original).mean() < np.abs(decoded - swapped).mean()
-    assert json.loads((tmp_path / "instructions/episode0.json").read_text())["seen"]
-
-
 @pytest.mark.parametrize("keyframe_interval", [None, 2])  # eval videos; datasets (as LeRobot)
 def test_video_encoding_is_reproducible_bit_for_bit(tmp_path, keyframe_interval):
     """The same frames give the same MP4 bytes every time, also with torch loaded (x264's

@@ -58,6 +58,11 @@ def export_command(
     root: Annotated[Path, typer.Argument(help="dataset folder")],
     out: Annotated[Path, typer.Option(help="output folder")],
     format: Annotated[str, typer.Option("--format", help="robotwin-hdf5")] = "robotwin-hdf5",
+    jpeg: Annotated[str, typer.Option(
+        "--jpeg", help="robotwin: frames as RoboTwin's own files hold them (RGB from cv2.imdecode, "
+        "as its scripts read them); standard: standard JPEG (RGB from any other decoder)")] = "robotwin",
+    pointcloud_points: Annotated[int, typer.Option(
+        "--pointcloud-points", help="points per frame in /pointcloud (RoboTwin's 1024; 0: empty)")] = 1024,
     as_json: JsonFlag = False,
 ) -> None:
     """Export to another ecosystem's layout (RoboTwin 2.0 HDF5: one file per episode)."""
@@ -65,11 +70,22 @@ def export_command(
 
     if format != "robotwin-hdf5":
         raise invalid("format", format, "robotwin-hdf5")
-    from sim2real.data.export_robotwin import export_robotwin
+    from sim2real.cli.output import progress_bar
+    from sim2real.data.export_robotwin import JPEG_ORDERS, export_robotwin
+    from sim2real.data.reader import Dataset
 
-    written = export_robotwin(root, out)
+    if jpeg not in JPEG_ORDERS:
+        raise invalid("jpeg", jpeg, ", ".join(JPEG_ORDERS))
+    if pointcloud_points < 0:
+        raise invalid("pointcloud-points", pointcloud_points, "0 (an empty /pointcloud) or more")
+    episodes = len(Dataset(root))
+    with progress_bar(transient=True) as progress:
+        job = progress.add_task("export", total=episodes, status="")
+        written = export_robotwin(root, out, jpeg, pointcloud_points,
+                                  on_episode=lambda _: progress.advance(job))
     if as_json:
-        print_json({"format": format, "episodes": len(written), "files": [str(p) for p in written]})
+        print_json({"format": format, "jpeg": jpeg, "episodes": len(written),
+                    "files": [str(p) for p in written]})
         return
     console.print(f"wrote {len(written)} episodes to {out}/data/")
 
