@@ -6,7 +6,8 @@
 set -euo pipefail
 VENV="${1:-.venv}"
 
-APT_PACKAGES=(libegl1 libgl1-mesa-dri libosmesa6 libllvm19)
+# postgresql: the protocol tests start a throwaway server; chromium: the console's browser tests
+APT_PACKAGES=(libegl1 libgl1-mesa-dri libosmesa6 libllvm19 postgresql chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -28,7 +29,8 @@ command -v "$PYTHON_BIN" >/dev/null 2>&1 || PYTHON_BIN=python3
 # torch first and pinned: the CPU build of 2.13.0 installs from this machine's disk, whereas an
 # unpinned resolution through another package would fetch a multi-GB CUDA build.
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-"$VENV/bin/python" -m pip install -q -e ".[test]"
+# Playwright drives Debian's chromium (/usr/bin/chromium); it must never fetch a browser of its own
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 "$VENV/bin/python" -m pip install -q -e ".[test]"
 # openpi's own websocket client, the peer the serving tests talk to. Its metadata pins numpy<2
 # (for openpi's JAX stack), which would downgrade ours; its client code runs on numpy 2, so it
 # is installed without its dependencies (it needs only msgpack and websockets, which we have).

@@ -53,3 +53,26 @@ def click_bell_demos(tmp_path_factory):
     root = tmp_path_factory.mktemp("demos") / "click_bell"
     generate(GenerateSpec("click_bell", settings.model_dump(mode="json"), episodes=2, first_seed=0), root)
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on 127.0.0.1 for the whole session (see tests/postgres.py)."""
+    from postgres import PostgresServer, binaries
+
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (Debian's postgresql) are not installed; "
+                    "scripts/setup.sh installs them")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A fresh, empty trial database: a SQLite file, then a database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "trials.sqlite")
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"t{abs(hash(request.node.nodeid)) % 10**9}_{os.getpid()}")

@@ -1,0 +1,51 @@
+"""`protocol report`'s files: report.md, report.json and the PNG figures, from a trial store
+and, optionally, Sim-OOD results of the same policies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim2real.core.records import EvalSummary
+from sim2real.media import atomic_path
+from sim2real.protocol import figures
+from sim2real.protocol.records import TrialOutcome
+from sim2real.protocol.report import (agreement_markdown, comparisons_markdown, compare_policies, condition_rows,
+                                      conditions_markdown, levels_markdown, sim_real_agreement)
+
+
+def sim_rates(summaries: Sequence[EvalSummary]) -> dict[tuple[str, str], float]:
+    """Sim-OOD success rate per (task, policy name); a summary names its policy by --label."""
+    return {(s.task, s.label or s.policy): s.success_rate for s in summaries}
+
+
+def write_report(outcomes: Sequence[TrialOutcome], out: Path, sims: Sequence[EvalSummary] = (),
+                 alpha: float = 0.05, baseline: str | None = None) -> dict[str, Any]:
+    rows = condition_rows(outcomes)
+    comparisons = compare_policies(outcomes, rows, alpha, baseline)
+    agreement = sim_real_agreement(rows, sim_rates(sims)) if sims else None
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"markdown": out / "report.md", "json": out / "report.json",
+             "conditions_png": figures.conditions_png(rows, out / "conditions.png")}
+    sections = ["# Real-world evaluation", "",
+                f"{len(outcomes)} recorded trials (current outcomes; superseded ones left out).", "",
+                "## Per condition (the paper's Tables 5-8) and pooled (the Real column of Tables 1-3)", "",
+                conditions_markdown(rows), "## Per level", "", levels_markdown(rows),
+                "## Between policies", "", comparisons_markdown(comparisons, alpha)]
+    if any(c.trajectory for c in comparisons):
+        files["sequential_png"] = figures.sequential_png(comparisons, out / "sequential.png")
+    if agreement is not None:
+        sections += ["## Sim-OOD vs real", "", agreement_markdown(agreement)]
+        if agreement.points:
+            files["agreement_png"] = figures.agreement_png(agreement, out / "agreement.png")
+    payload = {"trials": len(outcomes), "rows": [r.as_dict() for r in rows],
+               "comparisons": [c.as_dict() for c in comparisons],
+               "agreement": agreement.as_dict() if agreement else None}
+    with atomic_path(files["markdown"], ".md") as tmp:
+        tmp.write_text("\n".join(sections))
+    with atomic_path(files["json"], ".json") as tmp:
+        tmp.write_text(json.dumps(payload, indent=1, default=float))
+    payload["files"] = {k: str(v) for k, v in files.items()}
+    return payload
