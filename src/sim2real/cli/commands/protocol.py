@@ -74,6 +74,26 @@ def sheet_command(
                   "scale 1:1 (print at 100%; the red bar must measure 10 cm)")
 
 
+@protocol_app.command("console")
+def console_command(
+    plan: Annotated[Path, typer.Option("--plan", help="plan file written by `protocol plan`")],
+    db: DbOption,
+    policy: Annotated[list[str], typer.Option("--policy", help="policy SPEC or NAME=SPEC; two or more run in interleaved pairs")],
+    robot: Annotated[Path | None, typer.Option(help="robot config YAML (configs/robots/); enables Start")] = None,
+    record: Annotated[Path | None, typer.Option(help="record every run (LeRobot v3 dataset folder)")] = None,
+    auto: Annotated[bool, typer.Option(help="sim robot only: run every trial unattended, recording the simulator's success")] = False,
+    operator: Annotated[str | None, typer.Option(help="operator name recorded with each outcome")] = None,
+    host: Annotated[str, typer.Option(help="address to serve on (keep it local)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8765,
+) -> None:
+    """The operator's web page: setup, placement, Start, Success/Failure/Abort, progress; every
+    outcome committed before the next trial; restarting resumes at the next unrecorded trial."""
+    from sim2real.protocol.console.server import run_console
+
+    run_console(plan, db, policy, robot, record, auto, operator, host, port,
+                announce=lambda line: console.print(line, soft_wrap=True))
+
+
 @protocol_app.command("report")
 def report_command(
     db: Annotated[str, typer.Argument(help="trial database: a SQLite file or a postgresql:// URL")],

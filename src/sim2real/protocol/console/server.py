@@ -1,0 +1,48 @@
+"""Starting the console: open the store, build the campaign, serve on a local address."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim2real.errors import Sim2RealError, invalid
+
+
+def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: Path | None = None,
+                record_dir: Path | None = None, auto: bool = False, operator: str | None = None,
+                host: str = "127.0.0.1", port: int = 8765, announce=print) -> None:
+    """Serve the console until interrupted; every check runs before the server starts."""
+    import uvicorn
+
+    from sim2real.protocol.console.app import create_app
+    from sim2real.protocol.console.campaign import Campaign, parse_policies
+    from sim2real.protocol.console.runner import TrialRunner
+    from sim2real.protocol.db import open_store
+    from sim2real.protocol.plan import load_plan
+
+    plan = load_plan(plan_path)
+    entries = parse_policies(policies)
+    if not 0 < port < 65536:
+        raise invalid("port", port, "1 to 65535")
+    if robot is not None and not Path(robot).is_file():
+        raise invalid("robot", str(robot), "an existing robot config YAML (see configs/robots/)")
+    if auto and robot is None:
+        raise Sim2RealError("invalid auto: --auto needs --robot (a simulated station, whose episodes judge success)")
+    if robot is not None and auto:
+        from sim2real.robot.config import load_robot_config
+
+        if load_robot_config(robot).kind != "sim":
+            raise invalid("auto", "on", "only with the sim robot (a real station's outcome is the operator's)")
+    store = open_store(database)
+    campaign = Campaign(plan, store, entries)
+    runner = TrialRunner(campaign, robot, record_dir, operator)
+    app = create_app(campaign, runner)
+    progress = campaign.progress()
+    announce(f"console for {plan.name} ({progress['done']}/{progress['total']} recorded) on http://{host}:{port}/ "
+             f"(database {store.url})")
+    if auto:
+        runner.start_auto()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        store.close()

@@ -1,0 +1,172 @@
+"""The operator console in a real headless browser (Debian's chromium driven by Playwright) on
+SQLite and on a real PostgreSQL: outcomes by keyboard and by click, abort-and-redo, a double
+submit refused, the server killed with SIGKILL mid-campaign and restarted, and the campaign
+resumed with nothing lost or duplicated; then a correction on the history page."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sim2real.protocol.db import open_store
+from sim2real.protocol.plan import load_plan, make_plan
+from sim2real.protocol.preset import load_preset
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Console:
+    """`sim2real protocol console` as its own process on 127.0.0.1."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([sys.executable, "-m", "sim2real", "protocol", "console", *args,
+                                         "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    output = self.process.stdout.read().decode()
+                    self.stop()
+                    raise RuntimeError(f"console did not start: {output[-2000:]}")
+                time.sleep(0.2)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def shown(page) -> tuple[int, str]:
+    section = page.locator("#trial")
+    return int(section.get_attribute("data-trial")), section.get_attribute("data-policy")
+
+
+def test_console_records_resumes_after_sigkill_and_loses_nothing(browser, database, tmp_path):
+    plan_file = make_plan(load_preset("smoke"), "click_bell", seed=0).save(tmp_path / "plan.json")
+    plan = load_plan(plan_file)
+    args = ["--plan", str(plan_file), "--db", database, "--policy", "A=zero", "--policy", "B=zero",
+            "--operator", "ana"]
+    with open_store(database) as store:
+        order = [(s.trial, s.policy) for s in store.slots(plan, ["A", "B"])]
+    assert len(order) == 10
+
+    console = Console(*args)
+    page = browser.new_page()
+    try:
+        page.goto(console.url)
+        seen = []
+        assert shown(page) == order[0]
+        page.fill("#notes", "rang at once")
+        page.fill("#progress", "100")
+        page.keyboard.press("Escape")
+        page.keyboard.press("s")  # success by keyboard
+        page.wait_for_selector("#message")
+        seen.append((order[0], True))
+        assert shown(page) == order[1]
+        page.click("#failure")  # failure by click
+        page.wait_for_selector("#message")
+        seen.append((order[1], False))
+        assert shown(page) == order[2]
+        # a stale second submit of a recorded trial (another tab, a double click) is refused
+        response = page.request.post(console.url + "/outcome", form={
+            "trial": str(order[1][0]), "policy": order[1][1], "result": "success"}, max_redirects=0)
+        assert response.status == 303 and "already" in urllib.request.unquote(response.headers["location"])
+        # abort-and-redo: the reason is required, and the same trial comes back
+        page.fill("#reason", "bell slid when the arm came home")
+        page.keyboard.press("Escape")
+        page.keyboard.press("a")
+        page.wait_for_selector("#message")
+        assert "aborted" in page.inner_text("#message") and shown(page) == order[2]
+        page.keyboard.press("s")
+        page.wait_for_selector("#message")
+        seen.append((order[2], True))
+        assert shown(page) == order[3]
+        assert "3 / 10" in page.inner_text("#progress-text")
+    finally:
+        console.kill()  # SIGKILL mid-campaign: no shutdown, no flush
+
+    console = Console(*args)
+    try:
+        page.goto(console.url)
+        assert shown(page) == order[3]  # resumes at the next unrecorded trial
+        assert "3 / 10" in page.inner_text("#progress-text")
+        for position in range(3, len(order)):
+            assert shown(page) == order[position]
+            success = position % 3 == 0
+            page.keyboard.press("s" if success else "f")
+            page.wait_for_selector("#message")
+            seen.append((order[position], success))
+        page.wait_for_selector("#done")
+        # a correction on the history page supersedes, with its reason
+        page.goto(console.url + "/history")
+        row = page.locator("#history tr", has_text="rang at once")
+        row.locator("input[name=reason]").fill("video: the gripper was open")
+        row.locator("button").click()
+        page.wait_for_selector("#message")
+    finally:
+        console.stop()
+        page.close()
+
+    with open_store(database) as store:
+        current = store.outcomes(plan.digest)
+        counts = store.counts()
+    assert len(current) == len(order) and len({(o.trial, o.policy) for o in current}) == len(order)
+    results = {(o.trial, o.policy): o.success for o in current}
+    expected = dict(seen)
+    expected[order[0]] = False  # superseded
+    assert results == expected
+    assert counts["outcomes"] == len(order) + 1 and counts["aborts"] == 1
+    first = next(o for o in current if (o.trial, o.policy) == order[0])
+    assert first.revision == 1 and first.operator == "ana"
+
+
+def test_console_refuses_bad_input_before_starting(tmp_path):
+    plan_file = make_plan(load_preset("smoke"), "click_bell", seed=0).save(tmp_path / "plan.json")
+    for args, needle in (
+        (["--policy", "A=x", "--policy", "A=y"], "invalid policy"),
+        (["--policy", "zero", "--auto"], "--auto needs --robot"),
+        (["--policy", "zero", "--robot", str(tmp_path / "none.yaml")], "invalid robot"),
+    ):
+        done = subprocess.run([sys.executable, "-m", "sim2real", "protocol", "console", "--plan", str(plan_file),
+                               "--db", str(tmp_path / "t.sqlite"), *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and needle in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert os.path.exists(plan_file)
