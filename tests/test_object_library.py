@@ -7,8 +7,8 @@ import pytest
 from sim2real import Sim2RealError
 from sim2real.scene.library import categories, category, instance
 from sim2real.scene.library.distractors import SEEN_COLOURS, UNSEEN_COLOURS
-from sim2real.scene.station import build_station_spec, finalize_physics
-from sim2real.settings import make_settings
+from sim2real.scene.physics import PhysicsSettings, finalize_physics
+from sim2real.scene.station import build_station_spec
 
 ALL_INSTANCES = [inst for cat in categories() for inst in cat.instances]
 
@@ -41,10 +41,10 @@ def test_lookups_and_errors():
 @pytest.mark.parametrize("inst", ALL_INSTANCES, ids=lambda i: i.instance_id)
 def test_objects_at_rest_stay_at_rest(inst):
     """Placed alone on the table, settled for 0.5 s, an object drifts < 1 mm over 2 s."""
-    settings = make_settings(cameras=())
-    spec = build_station_spec(settings)
+    physics = PhysicsSettings()
+    spec = build_station_spec(physics)
     inst.add_to(spec, "obj")
-    finalize_physics(spec, settings)
+    finalize_physics(spec, physics)
     model = spec.compile()
     data = mujoco.MjData(model)
     address = model.joint("obj/free").qposadr[0]
@@ -79,7 +79,7 @@ def test_task_categories_vary_in_shape_and_colour(name):
 
 
 def _compiled(inst):
-    spec = build_station_spec(make_settings(cameras=()))
+    spec = build_station_spec()
     inst.add_to(spec, "obj")
     model = spec.compile()
     data = mujoco.MjData(model)

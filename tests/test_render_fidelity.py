@@ -35,6 +35,10 @@ def scene():
     env.close()
 
 
+def rig_for(model, settings, fidelity):
+    return make_camera_rig(model, settings.cameras, settings.image_size, settings.render, fidelity)
+
+
 def tiny_settings(env, cameras=("head",), size=TINY, **path_tracer):
     render = env.settings.render.model_dump()
     render["path_tracer"] = {**render["path_tracer"], **path_tracer}
@@ -52,7 +56,7 @@ def high_frequency_energy(image: np.ndarray) -> float:
 def test_each_preset_renders_an_image(scene):
     settings = tiny_settings(scene)
     for fidelity in ("low", "medium", "high"):
-        rig = make_camera_rig(scene.model, settings, fidelity)
+        rig = rig_for(scene.model, settings, fidelity)
         try:
             assert rig.cameras == ("head",)
             images = rig.render_all(scene.data)
@@ -75,7 +79,7 @@ def test_presets_differ_as_configured(scene):
     settings = tiny_settings(scene, size=(96, 72))
     images, rigs = {}, {}
     for fidelity in ("medium", "high"):
-        rigs[fidelity] = make_camera_rig(scene.model, settings, fidelity)
+        rigs[fidelity] = rig_for(scene.model, settings, fidelity)
         images[fidelity] = rigs[fidelity].render(scene.data, "head")
     integrators = {f: rig.mirror.scene.integrator() for f, rig in rigs.items()}
     linear = {f: rig.render_linear(scene.data, "head") for f, rig in rigs.items()}
@@ -149,7 +153,7 @@ def test_path_traced_and_rasterized_silhouettes_agree(scene, camera, model_camer
     model, data = scene.model, scene.data
     size = (160, 120)
     settings = tiny_settings(scene, cameras=(camera,), size=size, medium={"spp": 1})
-    rig = make_camera_rig(model, settings, "medium")
+    rig = rig_for(model, settings, "medium")
     move_left_arm(scene, -0.5)
     rig.render(data, camera)  # a first frame elsewhere: the next must move what moved
     move_left_arm(scene, 1.0)
@@ -175,7 +179,7 @@ def test_path_traced_and_rasterized_silhouettes_agree(scene, camera, model_camer
 def test_texture_and_colour_changes_show_next_frame(scene):
     """A randomizer rewrites model.tex_data and rgba between frames: the mirror must follow."""
     model, data = scene.model, scene.data
-    rig = make_camera_rig(model, tiny_settings(scene, medium={"spp": 8}), "medium")
+    rig = rig_for(model, tiny_settings(scene, medium={"spp": 8}), "medium")
     floor_tex = model.mat_texid[model.geom_matid[model.geom("floor").id], 1]
     start, count = (
         model.tex_adr[floor_tex],

@@ -19,8 +19,9 @@ from sim2real.randomize.objects import ObjectInstances, held_instance
 from sim2real.randomize.objects import record as object_record
 from sim2real.randomize.randomizer import Randomizer, task_object_categories
 from sim2real.randomize.streams import episode_rng
-from sim2real.render.fidelity import make_camera_rig
-from sim2real.scene.station import StationLayout, build_station_spec, finalize_physics
+from sim2real.render.fidelity import configure_offscreen, make_camera_rig
+from sim2real.scene.physics import finalize_physics
+from sim2real.scene.station import StationLayout, build_station_spec
 from sim2real.settings import EnvSettings, make_settings
 from sim2real.tasks.base import InitialState, SimView, Task
 from sim2real.tasks.registry import task_class
@@ -43,11 +44,20 @@ class Sim2RealEnv(gym.Env):
         self.settings = settings or EnvSettings()
         self.task = task_class(task)() if isinstance(task, str) else task
         self.layout = StationLayout()
-        spec = build_station_spec(self.settings, self.layout)
+        settings = self.settings
+        spec = build_station_spec(settings.physics, self.layout)
+        configure_offscreen(spec, settings.image_size, settings.render)
         self.task.build(spec, self.layout)
-        self.randomizer = Randomizer(self.settings, self.layout, task_object_categories(self.task))
+        self.randomizer = Randomizer(
+            settings.randomize,
+            settings.randomization,
+            self.layout,
+            split=settings.split,
+            granularity=settings.granularity,
+            task_categories=task_object_categories(self.task),
+        )
         self.randomizer.build(spec)
-        finalize_physics(spec, self.settings)
+        finalize_physics(spec, settings.physics)
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
         self.robot = DualArm(self.model, self.layout.mounts)
@@ -59,8 +69,10 @@ class Sim2RealEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": self.settings.control_hz}
         self.cameras = (
-            make_camera_rig(self.model, self.settings)
-            if self.settings.cameras or render_mode
+            make_camera_rig(
+                self.model, settings.cameras, settings.image_size, settings.render, settings.fidelity
+            )
+            if settings.cameras or render_mode
             else None
         )
         self.randomizer.bind(SceneHandles(self.model, self.data, self.view, self.cameras))

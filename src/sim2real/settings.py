@@ -1,4 +1,8 @@
-"""Typed, validated settings of an environment (loadable from YAML or keyword arguments)."""
+"""Typed, validated settings of an environment (loadable from YAML or keyword arguments).
+
+`EnvSettings` composes the rooms' own settings (the scene's `PhysicsSettings`, the renderer's
+`RenderSettings`, the randomizer's `RandomizationConfig`); the env hands each room its part,
+so no room below the env reads `EnvSettings`."""
 
 from __future__ import annotations
 
@@ -11,46 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim2real.errors import Sim2RealError
 from sim2real.randomize.config import RandomizationConfig
 from sim2real.randomize.spec import format_spec, parse_spec
-from sim2real.render.presets import Fidelity, PathTracerSettings
+from sim2real.render.presets import Fidelity, RenderSettings
+from sim2real.scene.physics import PHYSICS_PRESETS, PhysicsSettings
 
 CAMERA_NAMES = ("head", "left_wrist", "right_wrist")
 DEFAULT_IMAGE_SIZE = (640, 480)  # D435 / D405 colour stream, width x height
-
-
-class PhysicsSettings(BaseModel):
-    """Physics of the scene: the paper's reference simulator defaults."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    timestep: float = Field(1 / 250, gt=0, le=0.02, description="physics step in seconds")
-    friction: float = Field(0.5, ge=0, le=5, description="sliding friction of every contact")
-    restitution: float = Field(0.0, ge=0, le=1, description="bounciness of contacts (0 = none)")
-    gravity: float = Field(9.81, ge=0, le=20, description="magnitude of gravity in m/s^2")
-
-
-# `physics: extreme` is the paper's stress test: a fifth of the friction, bouncy contacts and
-# half of Earth's gravity (docs/randomization.md).
-PHYSICS_PRESETS = {
-    "default": PhysicsSettings(),
-    "extreme": PhysicsSettings(friction=0.1, restitution=0.5, gravity=4.9),
-}
-
-
-class RenderSettings(BaseModel):
-    """Rasterizer settings; shadows and MSAA set the cost of a frame on CPU, not resolution."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    shadows: bool = True
-    msaa: int = Field(4, description="multisample anti-aliasing samples: 0, 2, 4 or 8")
-    path_tracer: PathTracerSettings = PathTracerSettings()  # medium/high presets, Mitsuba variant
-
-    @field_validator("msaa")
-    @classmethod
-    def _msaa_power_of_two(cls, value: int) -> int:
-        if value not in (0, 1, 2, 4, 8, 16):
-            raise ValueError("must be one of 0, 1, 2, 4, 8, 16")
-        return value
 
 
 class EnvSettings(BaseModel):

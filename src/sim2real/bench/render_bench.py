@@ -81,7 +81,7 @@ def bench_render(
         results.append(
             {
                 "fidelity": fidelity,
-                "label": fidelity_label(env.settings, fidelity),
+                "label": fidelity_label(env.settings.render, fidelity),
                 "frames": count,
                 "seconds_per_frame": ours / count,
                 "bare_seconds_per_frame": bare / count,

@@ -24,7 +24,7 @@ from sim2real.data import layout
 from sim2real.data.finalize import finalize
 from sim2real.data.writer import EpisodeFrames, write_episode
 from sim2real.errors import Sim2RealError, invalid
-from sim2real.evaluate.runner import Pool, split
+from sim2real.parallel import Pool, split
 from sim2real.locks import LOCK_NAME, FolderLock
 from sim2real.media import TEMP_PREFIX, atomic_path, remove_temporaries
 

@@ -7,17 +7,16 @@ the same whatever the number of environments or workers; they only change the wa
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import functools
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim2real.core.records import EpisodeRecord, EvalSummary
 from sim2real.evaluate.stats import wilson_interval
+from sim2real.parallel import Pool, split
 
 Progress = Callable[[EpisodeRecord | None], None]
 
@@ -115,48 +114,6 @@ def _run_seeds(spec: EvalSpec, seeds: Sequence[int],
     finally:
         envs.close()
         actor.close()
-
-
-class Pool:
-    """Run functions over chunks of seeds in-process, in K local processes, or on Ray."""
-
-    def __init__(self, workers: int = 1, ray_address: str | None = None) -> None:
-        self.workers = max(1, workers)
-        self.ray_address = ray_address
-
-    def map(self, fn: Callable, args: Sequence[tuple]) -> Iterator:
-        """fn(*a) for each a, yielded in the order of `args` (each as soon as it and all before
-        it are done, so callers can show progress)."""
-        if self.ray_address:
-            import ray
-
-            ray.init(address=self.ray_address, ignore_reinit_error=True, log_to_driver=False)
-            remote = ray.remote(fn)
-            for handle in [remote.remote(*a) for a in args]:
-                yield ray.get(handle)
-            return
-        if self.workers == 1 or len(args) == 1:
-            for a in args:
-                yield fn(*a)
-            return
-        # spawn, not fork: each worker needs its own fresh OpenGL/EGL context and MuJoCo state
-        context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=share_cores,
-                                         initargs=(self.workers,)) as pool:
-            yield from pool.map(fn, *zip(*args, strict=True))
-
-
-def share_cores(workers: int) -> None:
-    """In a worker process, before its first GL context: Mesa's software rasterizer (llvmpipe)
-    otherwise starts a rendering thread per core in every process, and K workers on N cores
-    would fight over them (measured on 2 cores: 2 workers were slower than 1). A user's own
-    LP_NUM_THREADS wins."""
-    os.environ.setdefault("LP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
-
-
-def split(seeds: Sequence[int], parts: int) -> list[list[int]]:
-    """Interleaved chunks, so slow and fast seeds spread over the workers."""
-    return [list(seeds[i::parts]) for i in range(parts) if seeds[i::parts]]
 
 
 def evaluate(

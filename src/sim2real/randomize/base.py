@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 import mujoco
 import numpy as np
 
+from sim2real.randomize.config import RandomizationConfig
 from sim2real.scene.station import StationLayout
-from sim2real.settings import EnvSettings
 from sim2real.tasks.base import SimView
 
 Params = dict[str, Any]  # JSON-serialisable: recorded per frame in info["randomization"]
@@ -35,10 +35,9 @@ class Factor:
     name: ClassVar[str]
     stage: ClassVar[str]
 
-    def __init__(self, settings: EnvSettings, layout: StationLayout) -> None:
-        self.settings = settings
-        self.config = settings.randomization
-        self.ood = settings.split == "ood"
+    def __init__(self, config: RandomizationConfig, split: str, layout: StationLayout) -> None:
+        self.config = config
+        self.ood = split == "ood"
         self.layout = layout
 
     def build(self, spec: mujoco.MjSpec) -> None:

@@ -18,9 +18,11 @@ import numpy as np
 
 from sim2real.errors import Sim2RealError
 from sim2real.randomize.base import Factor, Params, SceneHandles, rounded
+from sim2real.randomize.config import RandomizationConfig
 from sim2real.randomize.physics import DISTRACTOR_PREFIX, task_object_bodies
 from sim2real.scene.library import ObjectInstance, categories
 from sim2real.scene.objects import footprint_radius
+from sim2real.scene.station import StationLayout
 
 WORK_MARGIN = 0.08  # clearance kept around each task object's footprint (m)
 BASE_KEEPOUT = 0.16  # radius kept clear around each arm's base (m)
@@ -43,8 +45,14 @@ class Distractors(Factor):
     name = "TD"
     stage = "objects"
 
-    def __init__(self, settings, layout, excluded_categories: frozenset[str] = frozenset()):
-        super().__init__(settings, layout)
+    def __init__(
+        self,
+        config: RandomizationConfig,
+        split: str,
+        layout: StationLayout,
+        excluded_categories: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(config, split, layout)
         split = "unseen" if self.ood else "seen"
         self.instances = [
             inst

@@ -14,6 +14,7 @@ import numpy as np
 from sim2real.randomize.background import Background
 from sim2real.randomize.base import Factor, Params, SceneHandles
 from sim2real.randomize.camera import CameraPose
+from sim2real.randomize.config import RandomizationConfig
 from sim2real.randomize.distractors import Distractors
 from sim2real.randomize.lights import Lighting
 from sim2real.randomize.physics import Physics
@@ -21,7 +22,6 @@ from sim2real.randomize.spec import parse_spec
 from sim2real.randomize.streams import episode_rng
 from sim2real.randomize.table import TableHeight
 from sim2real.scene.station import StationLayout
-from sim2real.settings import EnvSettings
 
 FACTOR_TYPES: dict[str, type[Factor]] = {
     "BG": Background, "LT": Lighting, "TD": Distractors, "CP": CameraPose, "TH": TableHeight,
@@ -34,26 +34,34 @@ STAGES = ("scene", "objects", "view")
 
 
 class Randomizer:
+    """The factors named by `spec` (e.g. 'TH+CP+BG'), with the ranges of `config`, drawn from
+    the train ranges or beyond them (`split` 'ood'), per episode or per frame (`granularity`,
+    unless `config.granularity` says otherwise for a factor)."""
+
     def __init__(
         self,
-        settings: EnvSettings,
+        spec: str,
+        config: RandomizationConfig,
         layout: StationLayout,
+        *,
+        split: str = "train",
+        granularity: str = "episode",
         task_categories: frozenset[str] = frozenset(),
     ) -> None:
-        self.names = parse_spec(settings.randomize)
-        self.split = settings.split
+        self.names = parse_spec(spec)
+        self.split = split
         self.factors: list[Factor] = []
         for name in self.names:
             if name not in FACTOR_TYPES:
                 continue  # OBJ is decided when the task is built (see sim2real.randomize.objects)
             if name == "TD":
-                self.factors.append(Distractors(settings, layout, task_categories))
+                self.factors.append(Distractors(config, split, layout, task_categories))
             else:
-                self.factors.append(FACTOR_TYPES[name](settings, layout))
-        per_factor = settings.randomization.granularity
+                self.factors.append(FACTOR_TYPES[name](config, split, layout))
+        per_factor = config.granularity
         self.frame_factors = [
             f for f in self.factors
-            if f.stage == "view" and per_factor.get(f.name, settings.granularity) == "frame"
+            if f.stage == "view" and per_factor.get(f.name, granularity) == "frame"
         ]  # fmt: skip
         self.params: dict[str, Params] = {}
         self.handles: SceneHandles | None = None

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from sim2real.errors import Sim2RealError
-from sim2real.settings import RenderSettings
+from sim2real.render.presets import RenderSettings
 
 # Our camera names -> names in the compiled model.
 MODEL_CAMERA = {"head": "head", "left_wrist": "left/cam", "right_wrist": "right/cam"}

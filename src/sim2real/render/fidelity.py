@@ -9,33 +9,48 @@ import mujoco
 import numpy as np
 
 from sim2real.render.cameras import CameraRig
-from sim2real.render.presets import FIDELITY_LEVELS
-from sim2real.settings import EnvSettings
+from sim2real.render.presets import FIDELITY_LEVELS, RenderSettings
 
 
-def make_camera_rig(model: mujoco.MjModel, settings: EnvSettings, fidelity: str | None = None):
-    """The cameras of `settings` at `fidelity` (default: settings.fidelity).
+def make_camera_rig(
+    model: mujoco.MjModel,
+    cameras: Sequence[str],
+    image_size: tuple[int, int],
+    render: RenderSettings,
+    fidelity: str = "low",
+):
+    """The `cameras` at `image_size` (width, height), rendered at `fidelity`.
 
     low: MuJoCo's rasterizer; medium and high: the Mitsuba path tracer with the preset's values.
     Every rig has `cameras`, `render(data, camera)`, `render_all(data)` and `close()`.
     """
-    fidelity = fidelity or settings.fidelity
     if fidelity not in FIDELITY_LEVELS:
         from sim2real.errors import invalid
 
         raise invalid("fidelity", fidelity, ", ".join(FIDELITY_LEVELS))
     if fidelity == "low":
-        return CameraRig(model, settings.cameras, settings.image_size, settings.render)
+        return CameraRig(model, tuple(cameras), image_size, render)
     from sim2real.render.pathtrace import PathTracedCameraRig
 
-    path_tracer = settings.render.path_tracer
+    path_tracer = render.path_tracer
     return PathTracedCameraRig(
         model,
-        settings.cameras,
-        settings.image_size,
+        tuple(cameras),
+        image_size,
         path_tracer.preset(fidelity),
         path_tracer.variant,
     )
+
+
+def configure_offscreen(
+    spec: mujoco.MjSpec, image_size: tuple[int, int], render: RenderSettings
+) -> None:
+    """The rasterizer's offscreen buffer in the station's spec: big enough for the images (and
+    never under MuJoCo's 640x480), multisampled as `render.msaa` says."""
+    width, height = image_size
+    spec.visual.global_.offwidth = max(width, 640)
+    spec.visual.global_.offheight = max(height, 480)
+    spec.visual.quality.offsamples = render.msaa
 
 
 def parse_fidelity_list(text: str) -> tuple[str, ...]:
@@ -54,14 +69,15 @@ def parse_fidelity_list(text: str) -> tuple[str, ...]:
 def render_fidelities(
     model: mujoco.MjModel,
     data: mujoco.MjData,
-    settings: EnvSettings,
+    image_size: tuple[int, int],
+    render: RenderSettings,
     camera: str,
     fidelities: Sequence[str],
 ) -> list[np.ndarray]:
     """The same state seen by `camera` at each fidelity (for side-by-side comparisons)."""
     images = []
     for fidelity in fidelities:
-        rig = make_camera_rig(model, settings.model_copy(update={"cameras": (camera,)}), fidelity)
+        rig = make_camera_rig(model, (camera,), image_size, render, fidelity)
         try:
             images.append(rig.render(data, camera))
         finally:
@@ -69,10 +85,10 @@ def render_fidelities(
     return images
 
 
-def fidelity_label(settings: EnvSettings, fidelity: str) -> str:
+def fidelity_label(render: RenderSettings, fidelity: str) -> str:
     if fidelity == "low":
         return "low: rasterized"
-    preset = settings.render.path_tracer.preset(fidelity)
+    preset = render.path_tracer.preset(fidelity)
     denoised = ", denoised" if preset.denoise else ""
     return f"{fidelity}: {preset.spp} spp, depth {preset.max_depth}{denoised}"
 
@@ -83,6 +99,9 @@ def write_fidelity_comparison(
     """One PNG with `camera`'s view of the env's current state at each fidelity, side by side."""
     from sim2real.media import contact_sheet, save_png
 
-    images = render_fidelities(env.model, env.data, env.settings, camera, fidelities)
-    labels = [fidelity_label(env.settings, fidelity) for fidelity in fidelities]
+    settings = env.settings
+    images = render_fidelities(
+        env.model, env.data, settings.image_size, settings.render, camera, fidelities
+    )
+    labels = [fidelity_label(settings.render, fidelity) for fidelity in fidelities]
     return save_png(path, contact_sheet(images, labels))

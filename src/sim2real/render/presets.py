@@ -1,4 +1,5 @@
-"""Rendering fidelity presets (paper 3.2.4): low = rasterizer, medium and high = path tracer.
+"""Rendering settings: the rasterizer's costs and the fidelity presets (paper 3.2.4): low =
+rasterizer, medium and high = path tracer.
 
 Each path-traced preset's values can be overridden in part: `{'high': {'spp': 64}}` keeps high's
 max_depth and denoiser. These models hold values only; `render.fidelity` turns them into cameras.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Fidelity = Literal["low", "medium", "high"]
 FIDELITY_LEVELS: tuple[str, ...] = get_args(Fidelity)
@@ -74,3 +75,20 @@ class PathTracerSettings(BaseModel):
 
     def preset(self, fidelity: str) -> PathTracePreset:
         return getattr(self, fidelity)
+
+
+class RenderSettings(BaseModel):
+    """Rasterizer settings; shadows and MSAA set the cost of a frame on CPU, not resolution."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shadows: bool = True
+    msaa: int = Field(4, description="multisample anti-aliasing samples: 0, 2, 4 or 8")
+    path_tracer: PathTracerSettings = PathTracerSettings()  # medium/high presets, Mitsuba variant
+
+    @field_validator("msaa")
+    @classmethod
+    def _msaa_power_of_two(cls, value: int) -> int:
+        if value not in (0, 1, 2, 4, 8, 16):
+            raise ValueError("must be one of 0, 1, 2, 4, 8, 16")
+        return value

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim2real.core.contract import ArmSide
 from sim2real.embodiment.dual_arm import ArmMount, attach_dual_arm
-from sim2real.settings import EnvSettings
+from sim2real.scene.physics import PhysicsSettings
 
 HEAD_CAMERA = "head"
 
@@ -56,19 +56,17 @@ def camera_xyaxes(forward: np.ndarray, world_up: np.ndarray = np.array([0.0, 0.0
     return [*right, *up]
 
 
-def build_station_spec(settings: EnvSettings, layout: StationLayout = StationLayout()) -> mujoco.MjSpec:
-    """A spec of the empty station with both arms attached; tasks add their objects to it."""
+def build_station_spec(
+    physics: PhysicsSettings = PhysicsSettings(), layout: StationLayout = StationLayout()
+) -> mujoco.MjSpec:
+    """A spec of the empty station with both arms attached; tasks add their objects to it.
+    (The renderer sizes its offscreen buffer: `sim2real.render.fidelity.configure_offscreen`.)"""
     spec = mujoco.MjSpec()
     spec.modelname = "sim2real_station"
-    physics = settings.physics
     spec.option.timestep = physics.timestep
     spec.option.gravity = [0.0, 0.0, -physics.gravity]
     spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
     spec.option.noslip_iterations = 2  # keeps grasped objects from creeping out of the fingers
-    width, height = settings.image_size
-    spec.visual.global_.offwidth = max(width, 640)
-    spec.visual.global_.offheight = max(height, 480)
-    spec.visual.quality.offsamples = settings.render.msaa
     spec.visual.quality.shadowsize = 4096
     spec.visual.headlight.ambient = [0.25, 0.25, 0.25]
     spec.visual.headlight.diffuse = [0.35, 0.35, 0.35]
@@ -92,24 +90,6 @@ def build_station_spec(settings: EnvSettings, layout: StationLayout = StationLay
     )
     attach_dual_arm(spec, layout.mounts)
     return spec
-
-
-def finalize_physics(spec: mujoco.MjSpec, settings: EnvSettings) -> None:
-    """Apply the contact parameters to every geom (after tasks have added theirs)."""
-    physics = settings.physics
-    dampratio = restitution_to_dampratio(physics.restitution)
-    for geom in spec.geoms:
-        geom.friction[0] = physics.friction
-        geom.solref = [0.01, dampratio]
-
-
-def restitution_to_dampratio(restitution: float) -> float:
-    """MuJoCo contacts are damped springs; pick the damping ratio that bounces back `e` of the
-    approach speed (e = exp(-zeta*pi/sqrt(1-zeta^2))). e = 0 gives a critically damped contact."""
-    if restitution <= 0.0:
-        return 1.0
-    log_e = np.log(restitution)
-    return float(-log_e / np.sqrt(np.pi**2 + log_e**2))
 
 
 def _add_materials(spec: mujoco.MjSpec) -> None:
