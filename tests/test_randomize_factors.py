@@ -175,3 +175,40 @@ def test_object_instances_come_from_the_split():
         env.close()
     assert all("/seen/" in i for i in seen["train"]) and all("/unseen/" in i for i in seen["ood"])
     assert len(seen["train"]) > 1
+
+
+@pytest.mark.parametrize("name", ["click_bell", "beat_block_hammer", "pick_dual_bottles",
+                                  "place_empty_cup", "stack_bowls_two"])
+def test_tasks_declare_their_object_slots_and_rebuild_with_other_instances(name):
+    from sim2real.scene.library import category
+    from sim2real.tasks import task_class
+
+    task = task_class(name)()
+    assert task.object_slots and set(task.objects()) == set(task.object_slots)
+    assert task.object_categories() == {i.category for i in task.objects().values()}
+    slot, *others = task.object_slots
+    held = task.objects()[slot]
+    other = next(i for i in category(held.category).split("unseen") if i != held)
+    rebuilt = task.with_objects(**{slot: other})
+    assert type(rebuilt) is type(task) and rebuilt is not task
+    assert rebuilt.objects()[slot] is other and task.objects()[slot] is held  # task unchanged
+    assert all(rebuilt.objects()[s] is task.objects()[s] for s in others)
+    with pytest.raises(ValueError, match=f"{name} has no object slot 'unicorn'; slots: "):
+        task.with_objects(unicorn=other)
+
+
+def test_derived_objects_follow_the_slot():
+    from sim2real.scene.library import instance
+    from sim2real.tasks import task_class
+
+    hammer = task_class("beat_block_hammer")().with_objects(hammer=instance("hammer/unseen/1"))
+    assert hammer.block.split == "unseen"  # the block matches the hammer's split
+    bottles = task_class("pick_dual_bottles")().with_objects(bottle=instance("bottle/unseen/0"))
+    assert {b.split for b in bottles.bottles.values()} == {"unseen"}
+
+
+def test_obj_needs_a_task_with_one_object_slot():
+    with pytest.raises(sim2real.Sim2RealError, match=(
+        r"randomize OBJ needs a task with one object slot; place_empty_cup has 2 \(cup, coaster\)"
+    )):
+        sim2real.make("place_empty_cup", cameras=(), randomize="OBJ")

@@ -15,9 +15,9 @@ from sim2real.core.records import EpisodeInfo
 from sim2real.embodiment.dual_arm import DualArm
 from sim2real.errors import Sim2RealError
 from sim2real.randomize.base import SceneHandles
-from sim2real.randomize.objects import ObjectInstances, held_instance
+from sim2real.randomize.objects import ObjectInstances
 from sim2real.randomize.objects import record as object_record
-from sim2real.randomize.randomizer import Randomizer, task_object_categories
+from sim2real.randomize.randomizer import Randomizer
 from sim2real.randomize.streams import episode_rng
 from sim2real.render.fidelity import configure_offscreen, make_camera_rig
 from sim2real.scene.physics import finalize_physics
@@ -42,40 +42,13 @@ class Sim2RealEnv(gym.Env):
 
     def __init__(self, task: str | Task, settings: EnvSettings | None = None, render_mode=None):
         self.settings = settings or EnvSettings()
-        self.task = task_class(task)() if isinstance(task, str) else task
-        self.layout = StationLayout()
-        settings = self.settings
-        spec = build_station_spec(settings.physics, self.layout)
-        configure_offscreen(spec, settings.image_size, settings.render)
-        self.task.build(spec, self.layout)
-        self.randomizer = Randomizer(
-            settings.randomize,
-            settings.randomization,
-            self.layout,
-            split=settings.split,
-            granularity=settings.granularity,
-            task_categories=task_object_categories(self.task),
-        )
-        self.randomizer.build(spec)
-        finalize_physics(spec, settings.physics)
-        self.model = spec.compile()
-        self.data = mujoco.MjData(self.model)
-        self.robot = DualArm(self.model, self.layout.mounts)
-        self.view = SimView(self.model, self.data, self.robot, self.layout)
-        self.task.bind(self.view)
-        self.substeps = self.settings.substeps
-        self.control_dt = self.settings.control_dt
-        self.max_steps = self.task.step_limit(self.settings.control_hz)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": self.settings.control_hz}
-        self.cameras = (
-            make_camera_rig(
-                self.model, settings.cameras, settings.image_size, settings.render, settings.fidelity
-            )
-            if settings.cameras or render_mode
-            else None
-        )
-        self.randomizer.bind(SceneHandles(self.model, self.data, self.view, self.cameras))
+        self.layout = StationLayout()
+        self.substeps = self.settings.substeps
+        self.control_dt = self.settings.control_dt
+        self.cameras = None
+        self._build(task_class(task)() if isinstance(task, str) else task)
         wants_instances = "OBJ" in self.randomizer.names
         self.object_instances = (
             ObjectInstances(self.task, self.settings.split) if wants_instances else None
@@ -108,11 +81,13 @@ class Sim2RealEnv(gym.Env):
         if seed is None:
             seed = int(self.np_random.integers(2**31 - 1))
         if self.object_instances is not None:
-            self._use_object_instance(self.object_instances.draw(seed))
+            task = self.object_instances.task_with(self.task, self.object_instances.draw(seed))
+            if task is not self.task:
+                self._build(task)
         mujoco.mj_resetData(self.model, self.data)
         self.randomizer.start_episode(seed)
         if self.object_instances is not None:
-            self.randomizer.note("OBJ", object_record(held_instance(self.task)))
+            self.randomizer.note("OBJ", object_record(self.object_instances.held(self.task)))
         self.randomizer.apply_stage("scene")  # TH, PHY: before the task places its objects
         self.initial_state = self.task.sample(episode_rng(seed, _STREAM_LAYOUT), seed)
         self._set_robot(self.home_action)
@@ -164,11 +139,39 @@ class Sim2RealEnv(gym.Env):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _use_object_instance(self, instance) -> None:
-        """OBJ: rebuild the env around `instance` unless the task already uses it."""
-        if held_instance(self.task).instance_id != instance.instance_id:
-            self.close()
-            self.__init__(type(self.task)(instance), self.settings, self.render_mode)
+    def _build(self, task: Task) -> None:
+        """Compile the station with `task`'s objects and bind the task, the randomizer and the
+        cameras to the model (again whenever OBJ gives the task another object instance)."""
+        self.close()
+        self.task = task
+        settings = self.settings
+        spec = build_station_spec(settings.physics, self.layout)
+        configure_offscreen(spec, settings.image_size, settings.render)
+        task.build(spec, self.layout)
+        self.randomizer = Randomizer(
+            settings.randomize,
+            settings.randomization,
+            self.layout,
+            split=settings.split,
+            granularity=settings.granularity,
+            task_categories=task.object_categories(),
+        )
+        self.randomizer.build(spec)
+        finalize_physics(spec, settings.physics)
+        self.model = spec.compile()
+        self.data = mujoco.MjData(self.model)
+        self.robot = DualArm(self.model, self.layout.mounts)
+        self.view = SimView(self.model, self.data, self.robot, self.layout)
+        task.bind(self.view)
+        self.max_steps = task.step_limit(settings.control_hz)
+        self.cameras = (
+            make_camera_rig(
+                self.model, settings.cameras, settings.image_size, settings.render, settings.fidelity
+            )
+            if settings.cameras or self.render_mode
+            else None
+        )
+        self.randomizer.bind(SceneHandles(self.model, self.data, self.view, self.cameras))
 
     def validate_action(self, action) -> np.ndarray:
         """A float64 copy of `action`, or a clear error saying what is wrong with it."""

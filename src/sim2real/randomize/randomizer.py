@@ -105,13 +105,3 @@ class Randomizer:
         factor.apply(self.handles, params)
         self.params[factor.name] = params
 
-
-def task_object_categories(task) -> frozenset[str]:
-    """Categories of the object instances a task holds (distractors must not repeat them)."""
-    from sim2real.scene.library import ObjectInstance
-
-    found = set()
-    for value in vars(task).values():
-        values = value if isinstance(value, (list, tuple)) else (value,)
-        found.update(v.category for v in values if isinstance(v, ObjectInstance))
-    return frozenset(found)

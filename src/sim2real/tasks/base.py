@@ -13,6 +13,7 @@ import mujoco
 import numpy as np
 
 from sim2real.embodiment.dual_arm import DualArm
+from sim2real.scene.library import ObjectInstance
 from sim2real.scene.station import StationLayout
 
 
@@ -65,6 +66,27 @@ class Task(ABC):
     paper_average_steps: ClassVar[int]  # the paper's Table 4, for comparison
     time_limit_s: ClassVar[float]  # evaluation time limit
     instructions: ClassVar[InstructionSet]
+    # The object instances the task holds, by slot: each slot is a keyword argument of the
+    # constructor and an attribute of the same name. Objects derived from a slot (the block
+    # matching the hammer, the second bottle) are not slots: they follow it when it changes.
+    object_slots: ClassVar[tuple[str, ...]] = ()
+
+    def objects(self) -> dict[str, ObjectInstance]:
+        """The instance in each object slot."""
+        return {slot: getattr(self, slot) for slot in self.object_slots}
+
+    def object_categories(self) -> frozenset[str]:
+        """The library categories of the task's objects (distractors never repeat them)."""
+        return frozenset(instance.category for instance in self.objects().values())
+
+    def with_objects(self, **instances: ObjectInstance) -> Task:
+        """A new task of this kind holding `instances` in the slots they name and this task's
+        instances in the others (objects derived from a slot are derived again)."""
+        unknown = sorted(set(instances) - set(self.object_slots))
+        if unknown:
+            slots = ", ".join(self.object_slots) or "none"
+            raise ValueError(f"{self.name} has no object slot {unknown[0]!r}; slots: {slots}")
+        return type(self)(**{**self.objects(), **instances})
 
     def step_limit(self, control_hz: float) -> int:
         return math.ceil(self.time_limit_s * control_hz)

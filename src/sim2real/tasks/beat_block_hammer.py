@@ -78,17 +78,12 @@ class BeatBlockHammer(Task):
     # RoboTwin 2.0 allows 400 control calls; ours: about 2.5x the expert's mean episode (5.4 s).
     time_limit_s = 13.5
     instructions = INSTRUCTIONS
+    object_slots = ("hammer",)  # the block follows the hammer's split
 
     def __init__(self, hammer: Hammer | None = None, block: Block | None = None) -> None:
         self.hammer = hammer or instance("hammer/seen/0")
-        # Kept in a mapping, not an attribute: the hammer is the instance the OBJ factor swaps
-        # (it reads the task's ObjectInstance attributes); the block follows the hammer's split.
-        self.paired = {BLOCK: block or matching_block(self.hammer)}
+        self.block = block or matching_block(self.hammer)
         self._hit = False
-
-    @property
-    def block(self) -> Block:
-        return self.paired[BLOCK]
 
     def build(self, spec: mujoco.MjSpec, layout: StationLayout) -> None:
         self.hammer.add_to(spec, HAMMER)

@@ -66,6 +66,7 @@ class ClickBell(Task):
     paper_average_steps = 85
     time_limit_s = 8.0
     instructions = INSTRUCTIONS
+    object_slots = ("bell",)
 
     def __init__(self, bell: Bell | None = None) -> None:
         self.bell = bell or instance("bell/seen/0")

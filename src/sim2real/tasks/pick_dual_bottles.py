@@ -74,6 +74,7 @@ class PickDualBottles(Task):
     # RoboTwin 2.0 allows 900 control calls; ours: about 2.5x the expert's mean episode (5.1 s).
     time_limit_s = 13.0
     instructions = INSTRUCTIONS
+    object_slots = ("bottle",)  # the left bottle; the right one is its partner
 
     def __init__(self, bottle: Bottle | None = None) -> None:
         self.bottle = bottle or instance("bottle/seen/0")

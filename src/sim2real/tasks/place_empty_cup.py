@@ -71,6 +71,7 @@ class PlaceEmptyCup(Task):
     # RoboTwin 2.0 allows 500 control calls; ours: about 2.5x the expert's mean episode.
     time_limit_s = 17.0
     instructions = INSTRUCTIONS
+    object_slots = ("cup", "coaster")
 
     def __init__(self, cup: Cup | None = None, coaster: Coaster | None = None) -> None:
         self.cup: Cup = cup or instance("cup/seen/0")  # type: ignore[assignment]

@@ -68,6 +68,7 @@ class StackBowlsTwo(Task):
     # RoboTwin 2.0 allows 400 control calls; ours: about 2.5x the expert's mean episode.
     time_limit_s = 40.0
     instructions = INSTRUCTIONS
+    object_slots = ("bowl",)
 
     def __init__(self, bowl: Bowl | None = None) -> None:
         # Both bowls are the same instance, so they nest as RoboTwin's stacked bowls do.
