@@ -108,8 +108,11 @@ def plan_episodes(spec: GenerateSpec, pool: Pool, on_seed: Callable[[bool], None
     return plan, failures
 
 
-def render_episodes(spec: GenerateSpec, root: str, episodes: list[PlannedEpisode]) -> list[int]:
-    """Replay planned seeds with cameras and write them; returns the episode indices written."""
+def record_expert_episodes(
+    spec: GenerateSpec, root: str, episodes: list[PlannedEpisode]
+) -> list[int]:
+    """Run the expert again on planned seeds, now with cameras, and write each episode (frames,
+    actions, randomization records); returns the episode indices written."""
     from sim2real.env import make
     from sim2real.experts.runner import ScriptedExpert
 
@@ -222,7 +225,7 @@ def generate_into(spec: GenerateSpec, out: Path, workers: int = 1, ray_address: 
     if on_episode is not None:
         on_episode(len(plan) - len(todo))
     # Small chunks: a kill loses at most one unfinished episode per worker.
-    for written in pool.map(render_episodes, [(spec, str(out), [e]) for e in todo]):
+    for written in pool.map(record_expert_episodes, [(spec, str(out), [e]) for e in todo]):
         if on_episode is not None:
             on_episode(len(written))
     summary = finalize(out, spec.settings)
