@@ -19,6 +19,7 @@ from sim2real.randomize.objects import ObjectInstances
 from sim2real.randomize.objects import record as object_record
 from sim2real.randomize.randomizer import Randomizer
 from sim2real.randomize.streams import episode_rng
+from sim2real.render.detail import add_policy_detail
 from sim2real.render.fidelity import configure_offscreen, make_camera_rig
 from sim2real.scene.physics import finalize_physics
 from sim2real.scene.station import StationLayout, build_station_spec
@@ -159,6 +160,12 @@ class Sim2RealEnv(gym.Env):
         self.randomizer.build(spec)
         finalize_physics(spec, settings.physics)
         self.model = spec.compile()
+        self.policy_detail = None  # what policy detail replaced, when the cameras use it
+        rasterizes = (settings.cameras or self.render_mode) and settings.fidelity == "low"
+        if rasterizes and settings.mesh_detail == "policy":
+            # The policy-detail copies are visual only: dynamics are those of the model above.
+            self.policy_detail = add_policy_detail(spec, self.model)
+            self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
         self.robot = DualArm(self.model, self.layout.mounts)
         self.view = SimView(self.model, self.data, self.robot, self.layout)

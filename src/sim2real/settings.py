@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim2real.errors import Sim2RealError
 from sim2real.randomize.config import RandomizationConfig
 from sim2real.randomize.spec import format_spec, parse_spec
+from sim2real.render.detail import resolve_mesh_detail
 from sim2real.render.presets import Fidelity, RenderSettings
 from sim2real.scene.physics import PHYSICS_PRESETS, PhysicsSettings
 
@@ -98,6 +99,20 @@ class EnvSettings(BaseModel):
         if value not in ("seen", "unseen"):
             raise ValueError("must be 'seen' or 'unseen'")
         return value
+
+    @model_validator(mode="after")
+    def _detail_of_renderer(self) -> EnvSettings:
+        if self.render.mesh_detail == "policy" and self.fidelity != "low":
+            raise ValueError(
+                f"render.mesh_detail 'policy' is for the rasterizer; fidelity {self.fidelity!r} "
+                "path traces the full scene: use mesh_detail full or auto"
+            )
+        return self
+
+    @property
+    def mesh_detail(self) -> str:
+        """The detail the rasterized cameras draw at (auto resolved: see render.detail)."""
+        return resolve_mesh_detail(self.render.mesh_detail, self.fidelity, self.image_size)
 
     @property
     def substeps(self) -> int:

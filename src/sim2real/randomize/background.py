@@ -53,16 +53,11 @@ class Background(Factor):
         return {surface: f"{self.split}/{int(rng.integers(count)):04d}" for surface in SURFACES}
 
     def apply(self, handles: SceneHandles, params: Params) -> None:
-        context = _gl_context(handles.cameras)
+        # Rasterized rigs keep textures on their GL context; path-traced rigs read them from
+        # the model when they build their scene.
+        upload = getattr(handles.cameras, "upload_texture", None)
         for surface, (tex, pixels) in self.slots.items():
             split, index = params[surface].split("/")
             handles.model.tex_data[pixels] = self.library.pixels(split, int(index)).reshape(-1)
-            if context is not None:
-                mujoco.mjr_uploadTexture(handles.model, context, tex)
-
-
-def _gl_context(cameras) -> mujoco.MjrContext | None:
-    """The rasterizer's GL context, if the env renders with one (path-traced rigs read
-    textures from the model when they build their scene)."""
-    renderer = getattr(cameras, "renderer", None)
-    return getattr(renderer, "_mjr_context", None)
+            if upload is not None:
+                upload(tex)

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from sim2real.cache import cache_root
+
 SEEN_COUNT = 1000
 UNSEEN_COUNT = 200
 SEEN_STYLES = ("wood", "fabric", "grid", "stripes", "noise", "checker", "speckle", "solid")
@@ -73,10 +75,7 @@ class TextureLibrary:
     """Textures by split and index, generated once and cached on disk (and in memory)."""
 
     def __init__(self, cache_dir: Path | None = None, size: int = 256) -> None:
-        root = cache_dir or Path(
-            os.environ.get("SIM2REAL_CACHE", Path.home() / ".cache" / "sim2real")
-        )
-        self.folder = Path(root) / "textures" / f"v1_{size}"
+        self.folder = Path(cache_dir or cache_root()) / "textures" / f"v1_{size}"
         self.size = size
         self._load = lru_cache(maxsize=64)(self._load_uncached)
 

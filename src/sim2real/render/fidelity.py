@@ -9,6 +9,7 @@ import mujoco
 import numpy as np
 
 from sim2real.render.cameras import CameraRig
+from sim2real.render.detail import resolve_mesh_detail
 from sim2real.render.presets import FIDELITY_LEVELS, RenderSettings
 
 
@@ -29,7 +30,8 @@ def make_camera_rig(
 
         raise invalid("fidelity", fidelity, ", ".join(FIDELITY_LEVELS))
     if fidelity == "low":
-        return CameraRig(model, tuple(cameras), image_size, render)
+        detail = resolve_mesh_detail(render.mesh_detail, fidelity, image_size)
+        return CameraRig(model, tuple(cameras), image_size, render, detail)
     from sim2real.render.pathtrace import PathTracedCameraRig
 
     path_tracer = render.path_tracer

@@ -11,6 +11,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim2real.render.detail import MeshDetail
+
 Fidelity = Literal["low", "medium", "high"]
 FIDELITY_LEVELS: tuple[str, ...] = get_args(Fidelity)
 Variant = Literal["auto", "cuda_ad_rgb", "llvm_ad_rgb", "scalar_rgb"]
@@ -84,6 +86,11 @@ class RenderSettings(BaseModel):
 
     shadows: bool = True
     msaa: int = Field(4, description="multisample anti-aliasing samples: 0, 2, 4 or 8")
+    mesh_detail: MeshDetail = Field(
+        "auto",
+        description="full: the assets' own meshes; policy: merged, decimated copies (for "
+        "rasterized frames up to 320 px); auto: policy up to 320 px on the long side, else full",
+    )
     path_tracer: PathTracerSettings = PathTracerSettings()  # medium/high presets, Mitsuba variant
 
     @field_validator("msaa")
