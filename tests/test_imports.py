@@ -21,6 +21,7 @@ ROOMS: tuple[str, ...] = (
     "core",  # the contract: imports nothing else of ours
     "errors",  # the user-facing error type
     "media",  # images, videos, atomic writes
+    "cache",  # the user cache folder (textures, decimated meshes)
     "locks",  # folder locks (on top of media's temporaries)
     "parallel",  # a function over chunks in-process, in K processes or on Ray
     "embodiment",

@@ -219,7 +219,9 @@ class Sim2RealEnv(gym.Env):
         obs: Observation = {}
         if self.settings.cameras:
             for name, image in self.cameras.render_all(self.data).items():
-                obs[f"images/{name}"] = image
+                # The rig reuses its buffers; this is the one copy an image gets (observations
+                # must own their pixels: callers keep them across steps). C order, top row first.
+                obs[f"images/{name}"] = image.copy()
         obs["state"] = self.robot.state(self.data).astype(np.float32)
         obs["instruction"] = self.instruction
         return obs
