@@ -89,10 +89,17 @@ def bench_env(
 
     env = make(task, cameras=())
     env_seconds = _time_env_steps(env, actions, steps)
-    model, data = env.model, mujoco.MjData(env.model)
+    # Bare mj_step from the env's own reset state (objects placed, robot at home), restarted
+    # there when the expert's episode ends, as the env restarts: the same contacts and motions.
+    env.reset(seed=0)
+    model, start = env.model, env.data
+    data = mujoco.MjData(model)
+    mujoco.mj_copyData(data, model, start)
     ctrl = [env.robot.action_to_ctrl(a) for a in actions]
     started = time.perf_counter()
     for i in range(steps):
+        if i and i % len(ctrl) == 0:
+            mujoco.mj_copyData(data, model, start)
         data.ctrl[env.robot.ctrl_index] = ctrl[i % len(ctrl)]
         for _ in range(env.substeps):
             mujoco.mj_step(model, data)

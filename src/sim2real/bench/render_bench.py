@@ -27,10 +27,12 @@ OVERHEAD_TARGET = 1.3  # our seconds per frame / bare seconds per frame
 def _bare_frame(rig, data: mujoco.MjData, camera: str) -> Callable[[], Any]:
     """One frame of the raw library on the rig's scene, with no syncing and no conversion."""
     if not hasattr(rig, "mirror"):  # the rasterizer
-        renderer = rig.renderer
+        # A bare mujoco.Renderer on the same model, flags and visible geom groups.
+        renderer = mujoco.Renderer(rig.model, height=rig.rect.height, width=rig.rect.width)
+        renderer.scene.flags[:] = rig.scene.flags
 
         def raster() -> Any:
-            renderer.update_scene(data, camera=rig.camera_ids[camera])
+            renderer.update_scene(data, camera=rig.camera_ids[camera], scene_option=rig.option)
             return renderer.render()
 
         return raster
