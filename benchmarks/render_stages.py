@@ -1,6 +1,7 @@
 """Rendering-path numbers of issue 15 for any checkout (process CPU time, LP_NUM_THREADS=1, shadows off, MSAA 0).
 
 Run on an old checkout for the before column: PYTHONPATH=OLD/src python benchmarks/render_stages.py TASK...
+"""
 import os, sys, time, json
 os.environ["LP_NUM_THREADS"] = "1"
 import sim2real, mujoco, numpy as np
