@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 
 from sim2real.render.cameras import CameraRig
-from sim2real.render.detail import resolve_mesh_detail
+from sim2real.render.detail import has_policy_detail, resolve_mesh_detail
 from sim2real.render.presets import FIDELITY_LEVELS, RenderSettings
 
 
@@ -31,6 +31,10 @@ def make_camera_rig(
         raise invalid("fidelity", fidelity, ", ".join(FIDELITY_LEVELS))
     if fidelity == "low":
         detail = resolve_mesh_detail(render.mesh_detail, fidelity, image_size)
+        if render.mesh_detail == "auto" and not has_policy_detail(model):
+            # auto asks for the cheapest detail the model has; a model built without the
+            # policy copies (e.g. sim2real.make(cameras=()) then a rig added later) has full only.
+            detail = "full"
         return CameraRig(model, tuple(cameras), image_size, render, detail)
     from sim2real.render.pathtrace import PathTracedCameraRig
 
