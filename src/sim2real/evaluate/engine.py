@@ -34,6 +34,12 @@ class Actor:
         """K x 14 per slot, or the PolicyError that ends that slot's episode."""
         raise NotImplementedError
 
+    def executed(self, slot: int, steps: int) -> None:
+        """How many actions of the slot's last chunk were executed before it ended or moved on."""
+
+    def finish(self, slot: int, record: EpisodeRecord) -> None:
+        """The slot's episode ended as `record`."""
+
 
 def ask(call: Callable[[], object]) -> object:
     """A call into policy code: whatever it raises (a torch error, a ragged chunk, a bug in the
@@ -148,6 +154,7 @@ class RolloutEngine:
             for slot in finished:
                 state = active.pop(slot)
                 record = self._record(state)
+                self.actor.finish(slot, record)
                 records.append(record)
                 if on_episode is not None:
                     on_episode(record, state.observations)
@@ -192,6 +199,7 @@ class RolloutEngine:
                 chunks[slot] = answer[: self.execute]
         recorded = {slot for slot in chunks if active[slot].recorded}
         for slot, result in self.envs.run(chunks, recorded).items():
+            self.actor.executed(slot, result.steps)
             self._absorb(active[slot], result)
             if result.done:
                 ended.append(slot)

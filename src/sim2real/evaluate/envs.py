@@ -61,6 +61,7 @@ class EnvSet(Protocol):
     """N environments addressed by slot 0..N-1."""
 
     size: int
+    processes: int  # worker processes stepping them (0: this process)
 
     def reset(self, seeds: dict[int, int]) -> dict[int, tuple[Observation, StepInfo]]:
         """Reset each slot with its seed."""
@@ -77,6 +78,7 @@ class LocalEnvs:
     def __init__(self, envs: Sequence[Environment]) -> None:
         self.envs = list(envs)
         self.size = len(self.envs)
+        self.processes = 0
 
     @classmethod
     def build(cls, factory: EnvFactory, size: int) -> LocalEnvs:
@@ -138,6 +140,7 @@ class ProcessEnvs:
     def __init__(self, factory: EnvFactory, size: int, processes: int | None = None) -> None:
         processes = max(1, min(size, processes or os.cpu_count() or 1))
         self.size = size
+        self.processes = processes
         self._owner = [slot % processes for slot in range(size)]  # slot -> worker
         self._local = [sum(1 for s in range(slot) if self._owner[s] == self._owner[slot])
                        for slot in range(size)]  # slot -> index inside its worker
