@@ -116,6 +116,60 @@ def _run_seeds(spec: EvalSpec, seeds: Sequence[int],
         actor.close()
 
 
+@dataclass
+class SeedSearch:
+    chosen: list[int]  # expert-solvable, in increasing order
+    skipped: list[int]  # checked and failed by the expert
+    next_seed: int  # where a further search would start
+
+
+def solvable_seeds(task: str, settings: dict[str, Any], first_seed: int, count: int,
+                   exclude: frozenset[int] = frozenset(), pool: Pool | None = None,
+                   on_skip: Callable[[], None] | None = None) -> SeedSearch:
+    """The first `count` seeds from `first_seed` on (not in `exclude`) whose initial state the
+    scripted expert solves under `settings`; gives up after 10 x count + 10 candidates (a task
+    and setting the expert fails everywhere is the caller's to report)."""
+    pool = pool or Pool()
+    # Chunks of about ten seeds: enough work per chunk to amortise building an env, small enough
+    # for a live progress bar and for balancing the workers.
+    parts = max(pool.workers, -(-count // 10))
+    search = SeedSearch([], [], first_seed)
+    while len(search.chosen) < count and search.next_seed < first_seed + 10 * count + 10 + len(exclude):
+        batch = []
+        while len(batch) < count - len(search.chosen):
+            if search.next_seed not in exclude:
+                batch.append(search.next_seed)
+            search.next_seed += 1
+        verdicts: dict[int, bool] = {}
+        chunks = split(batch, parts)
+        for chunk, results in zip(chunks, pool.map(_check_seeds, [(task, settings, c) for c in chunks]),
+                                  strict=True):
+            verdicts.update(zip(chunk, results, strict=True))
+        for seed in batch:
+            (search.chosen if verdicts[seed] else search.skipped).append(seed)
+            if not verdicts[seed] and on_skip is not None:
+                on_skip()
+    return search
+
+
+def evaluate_seeds(spec: EvalSpec, seeds: Sequence[int], workers: int = 1, ray_address: str | None = None,
+                   progress: Progress | None = None) -> list[EpisodeRecord]:
+    """`spec.policy`'s episodes on the given seeds (checked by the caller), in seed order."""
+    pool = Pool(workers, ray_address)
+    if not seeds:
+        return []
+    if pool.workers == 1 and not pool.ray_address:  # one engine over every seed, live progress
+        return _run_seeds(spec, seeds, progress)
+    records: list[EpisodeRecord] = []
+    parts = max(pool.workers, -(-len(seeds) // 10))
+    for chunk_records in pool.map(_run_seeds, [(spec, c) for c in split(list(seeds), parts)]):
+        records.extend(chunk_records)
+        if progress is not None:
+            for record in chunk_records:
+                progress(record)
+    return sorted(records, key=lambda r: r.seed)
+
+
 def evaluate(
     spec: EvalSpec,
     episodes: int,
@@ -130,35 +184,9 @@ def evaluate(
     # The expert's checks need no policy: with one worker they still use a process per core
     # the environments get, as the rollouts will.
     checks = pool if workers > 1 or ray_address else Pool(min(spec.envs, os.cpu_count() or 1))
-    # Chunks of about ten seeds: enough work per chunk to amortise building an env, small enough
-    # for a live progress bar and for balancing the workers.
-    parts = max(pool.workers, -(-episodes // 10))
-    chosen: list[int] = []
-    skipped: list[int] = []
-    candidate = first_seed
-    while len(chosen) < episodes and candidate < first_seed + 10 * episodes + 10:
-        batch = list(range(candidate, candidate + (episodes - len(chosen))))
-        candidate += len(batch)
-        verdicts: dict[int, bool] = {}
-        for chunk, results in zip(
-            split(batch, parts),
-            checks.map(_check_seeds, [(spec.task, spec.settings, c) for c in split(batch, parts)]),
-            strict=True,
-        ):
-            verdicts.update(zip(chunk, results, strict=True))
-        for seed in batch:
-            (chosen if verdicts[seed] else skipped).append(seed)
-            if not verdicts[seed] and progress is not None:
-                progress(None)
+    search = solvable_seeds(spec.task, spec.settings, first_seed, episodes, pool=checks,
+                            on_skip=(lambda: progress(None)) if progress is not None else None)
+    chosen, skipped = search.chosen, search.skipped
     spec = EvalSpec(**{**spec.__dict__, "video_seeds": tuple(chosen[:2]) if spec.video_dir else ()})
-    records: list[EpisodeRecord] = []
-    if pool.workers == 1 and not pool.ray_address:  # one engine over every seed, live progress
-        records = _run_seeds(spec, chosen, progress) if chosen else []
-    else:
-        for chunk_records in pool.map(_run_seeds, [(spec, c) for c in split(chosen, parts)]):
-            records.extend(chunk_records)
-            if progress is not None:
-                for record in chunk_records:
-                    progress(record)
-    records.sort(key=lambda r: r.seed)
+    records = evaluate_seeds(spec, chosen, workers, ray_address, progress)
     return EvalResult(spec.task, spec.policy, label or spec.policy, records, sorted(skipped))
