@@ -9,11 +9,11 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from sim2real.core.contract import ACTION_DIM, HOME_ACTION, action_label
+from sim2real.core.contract import ACTION_DIM, HOME_ACTION, SEED_LIMIT, action_label
 from sim2real.core.environment import Observation, StepInfo
 from sim2real.core.records import EpisodeInfo
 from sim2real.embodiment.dual_arm import DualArm
-from sim2real.errors import Sim2RealError
+from sim2real.errors import Sim2RealError, invalid
 from sim2real.randomize.base import SceneHandles
 from sim2real.randomize.objects import ObjectInstances
 from sim2real.randomize.objects import record as object_record
@@ -78,9 +78,11 @@ class Sim2RealEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Observation, StepInfo]:
+        if seed is not None and not 0 <= seed < SEED_LIMIT:
+            raise invalid("seed", seed, f"0 <= seed < 2^31 ({SEED_LIMIT})")
         super().reset(seed=seed)
         if seed is None:
-            seed = int(self.np_random.integers(2**31 - 1))
+            seed = int(self.np_random.integers(SEED_LIMIT - 1))
         if self.object_instances is not None:
             task = self.object_instances.task_with(self.task, self.object_instances.draw(seed))
             if task is not self.task:

@@ -6,15 +6,13 @@ so no room below the env reads `EnvSettings`."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from sim2real.errors import Sim2RealError
+from sim2real.errors import Sim2RealError, describe_validation_error
 from sim2real.randomize.config import RandomizationConfig
-from sim2real.randomize.spec import format_spec, parse_spec
+from sim2real.randomize.spec import VIEW_FACTORS, format_spec, parse_spec
 from sim2real.render.detail import resolve_mesh_detail
 from sim2real.render.presets import Fidelity, RenderSettings
 from sim2real.scene.physics import PHYSICS_PRESETS, PhysicsSettings
@@ -29,16 +27,24 @@ class EnvSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     control_hz: float = Field(25.0, gt=0, le=500, description="policy / action rate in Hz")
-    cameras: tuple[str, ...] = Field(CAMERA_NAMES, description="cameras rendered into observations")
-    image_size: tuple[int, int] = Field(DEFAULT_IMAGE_SIZE, description="width, height of images")
+    cameras: tuple[str, ...] = Field(
+        CAMERA_NAMES, description=f"cameras rendered into observations: {', '.join(CAMERA_NAMES)}"
+    )
+    image_size: tuple[int, int] = Field(
+        DEFAULT_IMAGE_SIZE, description="WIDTHxHEIGHT of every camera image"
+    )
     instructions: str = Field("seen", description="instruction set: seen or unseen")
-    physics: PhysicsSettings = PhysicsSettings()
-    render: RenderSettings = RenderSettings()
+    physics: PhysicsSettings = Field(
+        PhysicsSettings(), description="default or extreme, or timestep, friction, restitution, gravity"
+    )
+    render: RenderSettings = Field(RenderSettings(), description="rasterizer and path-tracer settings")
     fidelity: Fidelity = Field("low", description="low: rasterizer; medium, high: path tracer")
     randomize: str = Field("clean", description="factors: clean, BG, TH+CP+BG, all (see docs)")
     granularity: str = Field("episode", description="episode: sample at reset; frame: every step")
     split: str = Field("train", description="train ranges, or the disjoint ood ones")
-    randomization: RandomizationConfig = RandomizationConfig()
+    randomization: RandomizationConfig = Field(
+        RandomizationConfig(), description="typed ranges of the factors (docs/randomization.md)"
+    )
 
     @field_validator("physics", mode="before")
     @classmethod
@@ -56,11 +62,20 @@ class EnvSettings(BaseModel):
 
     @field_validator("granularity")
     @classmethod
-    def _granularity(cls, value: str) -> str:
+    def _granularity(cls, value: str, info: ValidationInfo) -> str:
         # Frame-wise re-samples the view factors (BG, LT, CP); the others stay episode-wise.
-        # Asking for an episode-only factor frame-wise (randomization.granularity) is an error.
+        # Asking for an episode-only factor frame-wise (randomization.granularity) is an error,
+        # and so is `frame` when no named factor can change between frames: the dataset would
+        # record frame-wise randomization while nothing varies per frame.
         if value not in ("episode", "frame"):
             raise ValueError("must be 'episode' or 'frame'")
+        randomize = info.data.get("randomize")  # absent when it failed validation itself
+        if value == "frame" and randomize is not None:
+            if not any(factor in VIEW_FACTORS for factor in parse_spec(randomize)):
+                raise ValueError(
+                    f"nothing in randomize {randomize!r} can change every frame (TD, TH, OBJ and "
+                    f"PHY are episode-only); frame needs one of {', '.join(VIEW_FACTORS)}"
+                )
         return value
 
     @field_validator("split")
@@ -75,6 +90,8 @@ class EnvSettings(BaseModel):
     def _known_cameras(cls, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):
             value = tuple(name for name in value.split(",") if name)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError("must be a list of camera names or a comma list (head,left_wrist)")
         value = tuple(value)
         for name in value:
             if name not in CAMERA_NAMES:
@@ -88,7 +105,11 @@ class EnvSettings(BaseModel):
     def _parse_size(cls, value: Any) -> tuple[int, int]:
         if isinstance(value, str):
             value = parse_image_size(value)
-        width, height = (int(v) for v in value)
+        if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise ValueError("must be WIDTHxHEIGHT or [width, height] in pixels")
+        width, height = value
         if not (8 <= width <= 4096 and 8 <= height <= 4096):
             raise ValueError("width and height must each be between 8 and 4096 pixels")
         return width, height
@@ -136,32 +157,9 @@ def parse_image_size(text: str) -> tuple[int, int]:
 
 
 def make_settings(**overrides: Any) -> EnvSettings:
-    """Build settings from keyword arguments, turning validation failures into clear errors."""
+    """Build settings from keyword arguments, turning validation failures into clear errors.
+    (Settings files and dotted overrides: `sim2real.config_file`.)"""
     try:
         return EnvSettings(**overrides)
     except ValidationError as error:
-        raise Sim2RealError(describe_validation_error(error)) from None
-
-
-def load_settings(path: Path) -> EnvSettings:
-    """Settings from a YAML file."""
-    if not path.is_file():
-        raise Sim2RealError(f"settings file not found: {path}")
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise Sim2RealError(f"settings file {path} must hold a mapping of field: value")
-    return make_settings(**data)
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """One line per bad field: which field, what value, what is allowed."""
-    lines = []
-    for problem in error.errors():
-        field = ".".join(str(part) for part in problem["loc"]) or "settings"
-        value = problem.get("input")
-        message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] == "extra_forbidden":
-            known = ", ".join(sorted(EnvSettings.model_fields))
-            message = f"unknown setting; known settings: {known}"
-        lines.append(f"invalid {field}: {value!r}; {message}")
-    return "\n".join(lines)
+        raise Sim2RealError(describe_validation_error(error, EnvSettings)) from None

@@ -12,6 +12,7 @@ import pkgutil
 import sys
 
 import typer
+from rich.markup import escape
 
 import sim2real  # noqa: F401  (selects the GL backend before mujoco loads)
 from sim2real.cli import commands
@@ -33,5 +34,6 @@ def main() -> None:
     try:
         app()
     except Sim2RealError as error:
-        console.print(f"[red]error:[/] {error}")
+        # No wrapping (a message is one line however long) and no markup read from it.
+        console.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True, highlight=False)
         sys.exit(2)

@@ -37,6 +37,10 @@ HOME_ACTION = np.array([*HOME_JOINTS, GRIPPER_OPEN, *HOME_JOINTS, GRIPPER_OPEN])
 
 CONTROL_HZ = 25.0
 
+# Episode seeds are 0 <= seed < 2^31: a signed 32-bit integer, which every store of them
+# (parquet int64 columns, JSON readers, other tools' int32 seeds) holds exactly.
+SEED_LIMIT = 2**31
+
 IMAGE_PREFIX = "images/"
 STATE_KEY = "state"
 INSTRUCTION_KEY = "instruction"

@@ -28,7 +28,7 @@ from sim2real.parallel import Pool, split
 from sim2real.locks import LOCK_NAME, FolderLock
 from sim2real.media import TEMP_PREFIX, atomic_path, remove_temporaries
 
-PLAN_FILE = f"{layout.STAGING}/plan.json"
+PLAN_FILE = layout.PLAN_PATH
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.m
 RANDOMIZATION_PATH = "randomization/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 EPISODES_PATH = "meta/episodes/chunk-000/file-000.parquet"
 STAGING = "meta/.episodes"  # one JSON record per finished episode; the commit point of each
+PLAN_PATH = f"{STAGING}/plan.json"  # generation's phase 1: the seeds it will write
 # Every place sim2real writes in a dataset folder, with the names it writes there (globs): the
 # only files a later run may sweep as temporaries of a killed writer.
 OWN_FILES = (

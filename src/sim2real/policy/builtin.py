@@ -50,9 +50,23 @@ class ReplayPolicy:
 
     @classmethod
     def from_file(cls, path: Path) -> ReplayPolicy:
+        allowed = f"a .npy file holding an N x {ACTION_DIM} array of joint targets"
         if not path.is_file():
-            raise Sim2RealError(f"replay file not found: {path}")
-        return cls(np.load(path), name=f"replay:{path.name}")
+            raise Sim2RealError(f"invalid policy: 'replay:{path}'; allowed: {allowed} (no such file)")
+        try:  # never unpickle: a replay file is data
+            actions = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise Sim2RealError(
+                f"invalid policy: 'replay:{path}'; allowed: {allowed} (not a .npy array: {error})"
+            ) from None
+        if not isinstance(actions, np.ndarray) or actions.dtype.kind not in "iuf":
+            kind = "an .npz archive" if not isinstance(actions, np.ndarray) else f"{actions.dtype} values"
+            raise Sim2RealError(f"invalid policy: 'replay:{path}'; allowed: {allowed} (holds {kind})")
+        if actions.ndim != 2 or actions.shape[1] != ACTION_DIM or len(actions) == 0:
+            raise Sim2RealError(
+                f"invalid policy: 'replay:{path}'; allowed: {allowed} (holds shape {actions.shape})"
+            )
+        return cls(actions, name=f"replay:{path.name}")
 
     def reset(self, episode: EpisodeInfo | None = None) -> None:
         self._next = 0

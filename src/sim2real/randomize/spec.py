@@ -17,6 +17,9 @@ def parse_spec(text: str) -> tuple[str, ...]:
     words = [word.strip() for word in text.replace(",", "+").split("+") if word.strip()]
     if not words:
         raise ValueError(_allowed("empty spec"))
+    if len(words) > 1 and any(word.lower() == "clean" for word in words):
+        # 'clean+BG' is a contradiction, not BG: say so rather than guess which was meant
+        raise ValueError(_allowed("'clean' means no factor and cannot be joined with others"))
     factors: set[str] = set()
     for word in words:
         if word.lower() == "clean":

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag, TaskOption
+from sim2real.cli.options import JsonFlag, SizeOption, TaskOption
 from sim2real.cli.output import print_json, stdout
 
 bench_app = typer.Typer(help="Speed benchmarks, as ratios to the raw libraries underneath.")
@@ -21,7 +21,7 @@ def bench_env_command(
     task: TaskOption = "click_bell",
     steps: Annotated[int, typer.Option(min=10, help="control steps per measurement")] = 300,
     frames: Annotated[int, typer.Option(min=2, help="rendered frames per measurement")] = 30,
-    image_size: Annotated[str, typer.Option("--image-size")] = "640x480",
+    image_size: SizeOption = "640x480",
     randomize: Annotated[
         str, typer.Option(help="also time head-camera steps with these factors vs clean (all, BG)")
     ] = "clean",

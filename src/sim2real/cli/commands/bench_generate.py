@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag, TaskOption
+from sim2real.cli.options import JsonFlag, SizeOption, TaskOption
 from sim2real.cli.output import print_json, stdout
 
 
 def bench_generate_command(
     task: TaskOption = "click_bell",
     episodes: Annotated[int, typer.Option(min=1, help="episodes per measurement")] = 4,
-    image_size: Annotated[str, typer.Option("--image-size")] = "640x480",
+    image_size: SizeOption = "640x480",
     as_json: JsonFlag = False,
 ) -> None:
     """Episodes/hour/core (3 cameras, low fidelity), ratio to bare mj_step + renders, 1->2 workers."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag, TaskOption
+from sim2real.cli.options import JsonFlag, SizeOption, TaskOption
 
 
 def bench_render_command(
@@ -17,7 +17,7 @@ def bench_render_command(
     frames: Annotated[
         int, typer.Option(min=1, help="path-traced frames per preset (low: 10x)")
     ] = 3,
-    image_size: Annotated[str, typer.Option("--image-size")] = "640x480",
+    image_size: SizeOption = "640x480",
     as_json: JsonFlag = False,
 ) -> None:
     """Seconds per head frame at each fidelity, and the ratio to a bare render of the same scene."""

@@ -15,18 +15,24 @@ dataset_app = typer.Typer(help="Inspect and check datasets.", no_args_is_help=Tr
 
 @dataset_app.command("info")
 def info_command(root: Annotated[Path, typer.Argument(help="dataset folder")], as_json: JsonFlag = False) -> None:
-    """Summary of a dataset: task, episodes, frames, cameras, settings."""
+    """Summary of a dataset: task, episodes, frames, cameras, image size, settings."""
     from sim2real.data.reader import Dataset
+    from sim2real.data.validate import check_readable
 
+    check_readable(root)
     dataset = Dataset(root)
     info = dataset.info
+    settings = info.get("sim2real", {}).get("settings", {})
     lengths = dataset.episodes_table["length"].to_pylist()
+    image_size = settings.get("image_size")
     summary = {
-        "task": info["sim2real"]["task"], "episodes": info["total_episodes"],
-        "frames": info["total_frames"], "instructions": info["total_tasks"], "fps": info["fps"],
-        "cameras": list(dataset.cameras), "mean_length": sum(lengths) / len(lengths),
-        "randomize": info["sim2real"]["settings"].get("randomize"),
-        "granularity": info["sim2real"]["settings"].get("granularity"),
+        "task": info.get("sim2real", {}).get("task"), "episodes": info["total_episodes"],
+        "frames": info["total_frames"], "instructions": info.get("total_tasks"), "fps": info["fps"],
+        "cameras": list(dataset.cameras),
+        "image_size": "x".join(map(str, image_size)) if image_size else None,
+        "mean_length": sum(lengths) / len(lengths) if lengths else 0.0,
+        "randomize": settings.get("randomize"), "granularity": settings.get("granularity"),
+        "split": settings.get("split"), "fidelity": settings.get("fidelity"),
         "bytes": sum(f.stat().st_size for f in root.rglob("*") if f.is_file()),
     }
     if as_json:
@@ -66,10 +72,14 @@ def export_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Export to another ecosystem's layout (RoboTwin 2.0 HDF5: one file per episode)."""
+    from sim2real.cli.checks import require_folder
+    from sim2real.data.validate import check_readable
     from sim2real.errors import invalid
 
     if format != "robotwin-hdf5":
         raise invalid("format", format, "robotwin-hdf5")
+    require_folder(out)
+    check_readable(root)
     from sim2real.cli.output import progress_bar
     from sim2real.data.export_robotwin import JPEG_ORDERS, export_robotwin
     from sim2real.data.reader import Dataset

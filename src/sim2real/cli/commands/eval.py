@@ -7,35 +7,17 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import (
-    FidelityOption,
-    GranularityOption,
-    InstructionsOption,
-    JsonFlag,
-    MsaaOption,
-    PhysicsOption,
-    RandomizeOption,
-    RayOption,
-    SeedOption,
-    ShadowsOption,
-    SizeOption,
-    SplitOption,
-    TaskOption,
-    WorkersOption,
-    settings_from_options,
-)
+from sim2real.cli.options import JsonFlag, RayOption, SeedOption, TaskOption, WorkersOption
 from sim2real.cli.output import console, print_json, progress_bar, stdout
+from sim2real.cli.settings_flags import SettingsFlags, settings_options
+from sim2real.policy.spec import SPEC_HELP
 
 
+@settings_options(exclude=("cameras",))  # the policy says which cameras it sees
 def eval_command(
-    policy: Annotated[str, typer.Option(help="expert, zero, replay:FILE.npy, ws://HOST:PORT or CKPT.pt")],
+    policy: Annotated[str, typer.Option(help=SPEC_HELP)],
     task: TaskOption = "click_bell",
-    randomize: RandomizeOption = "clean",
-    split: SplitOption = "train",
-    granularity: GranularityOption = "episode",
-    fidelity: FidelityOption = "low",
-    physics: PhysicsOption = "default",
-    instructions: InstructionsOption = "seen",
+    settings_flags: SettingsFlags = SettingsFlags(),
     episodes: Annotated[int, typer.Option(min=1, help="expert-solvable seeds to evaluate")] = 20,
     seed: SeedOption = 0,
     envs: Annotated[int, typer.Option(min=1, help="environments stepped together (batched policy calls)")] = 1,
@@ -46,17 +28,25 @@ def eval_command(
     execute: Annotated[int | None, typer.Option(min=1, help="actions executed per chunk (default all)")] = None,
     label: Annotated[str | None, typer.Option(help="row name in reports (default: the policy)")] = None,
     videos: Annotated[bool, typer.Option(help="write head-camera videos of two episodes")] = True,
-    image_size: SizeOption = None,
-    shadows: ShadowsOption = True,
-    msaa: MsaaOption = 4,
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate a policy on expert-solvable seeds; write per-episode records, a summary and videos."""
+    from sim2real.cli.checks import check_ray_address, check_seeds, require_folder
     from sim2real.evaluate.results import write_results, write_suite_results
     from sim2real.evaluate.runner import EvalSpec, evaluate
     from sim2real.evaluate.suites import suite_factors
     from sim2real.policy.spec import load_policy
+    from sim2real.randomize.spec import VIEW_FACTORS
+    from sim2real.tasks.registry import task_class
 
+    # Everything the user typed is checked before the policy loads or an episode runs.
+    require_folder(out)
+    check_seeds(seed, episodes)
+    task_class(task)
+    factors = suite_factors(suite) if suite else ()
+    chosen_by_suite = {"randomize": "all"} if suite else {}  # a suite names the factors itself
+    settings_flags.settings(forced=chosen_by_suite)
+    check_ray_address(ray)
     # The policy says which cameras and image size it wants (a remote one in the metadata
     # message it sends on connect); the env renders just those.
     probe = load_policy(policy)
@@ -68,18 +58,19 @@ def eval_command(
         cameras = {"head", "left_wrist", "right_wrist"}  # openpi's servers do not name them
     if videos:
         cameras.add("head")
-    if image_size is None and metadata.image_size:
-        image_size = "x".join(map(str, metadata.image_size))
-    runs = [(randomize, split, out)]
+    defaults = {"image_size": "x".join(map(str, metadata.image_size))} if metadata.image_size else {}
+    forced = {"cameras": tuple(sorted(cameras))}
+    base = settings_flags.settings(defaults=defaults, forced={**forced, **chosen_by_suite})
+    runs = [(base, out)]
     if suite:
-        runs = [(factor, "ood", out / factor) for factor in suite_factors(suite)]
+        # One factor at a time on its OOD range; frame-wise only where the factor can be.
+        runs = [(settings_flags.settings(defaults=defaults, forced={
+            **forced, "randomize": factor, "split": "ood",
+            "granularity": base.granularity if factor in VIEW_FACTORS else "episode",
+        }), out / factor) for factor in factors]
     summaries = []
-    for factor_spec, factor_split, folder in runs:
-        settings = settings_from_options(
-            cameras=tuple(sorted(cameras)), image_size=image_size, randomize=factor_spec,
-            split=factor_split, granularity=granularity, fidelity=fidelity, physics=physics,
-            instructions=instructions, shadows=shadows, msaa=msaa,
-        )
+    for settings, folder in runs:
+        factor_spec, factor_split = settings.randomize, settings.split
         spec = EvalSpec(task, settings.model_dump(mode="json"), policy, execute,
                         str(folder / "videos") if videos else None, envs=envs)
         with progress_bar() as progress:

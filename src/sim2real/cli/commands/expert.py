@@ -7,21 +7,12 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import (
-    GranularityOption,
-    InstructionsOption,
-    JsonFlag,
-    PhysicsOption,
-    RandomizeOption,
-    SeedOption,
-    SizeOption,
-    SplitOption,
-    TaskOption,
-    settings_from_options,
-)
+from sim2real.cli.options import JsonFlag, SeedOption, TaskOption
 from sim2real.cli.output import console, print_json, progress_bar
+from sim2real.cli.settings_flags import SettingsFlags, settings_options
 
 
+@settings_options(exclude=("cameras",))  # the head camera with --video, else none
 def expert_command(
     task: TaskOption = "click_bell",
     episodes: Annotated[int, typer.Option(min=1, help="number of episodes (consecutive seeds)")] = 20,
@@ -29,23 +20,18 @@ def expert_command(
     video: Annotated[
         Path | None, typer.Option(help="write an MP4 of the head camera per episode into this folder")
     ] = None,
-    image_size: SizeOption = None,
-    randomize: RandomizeOption = "clean",
-    split: SplitOption = "train",
-    granularity: GranularityOption = "episode",
-    physics: PhysicsOption = "default",
-    instructions: InstructionsOption = "seen",
+    settings_flags: SettingsFlags = SettingsFlags(),
     as_json: JsonFlag = False,
 ) -> None:
     """Run the scripted expert on consecutive seeds and report its success rate."""
+    from sim2real.cli.checks import check_seeds, require_folder
     from sim2real.env import make
     from sim2real.experts.runner import ScriptedExpert
     from sim2real.media import write_mp4
 
-    settings = settings_from_options(
-        cameras=("head",) if video else (), image_size=image_size, randomize=randomize, split=split,
-        granularity=granularity, physics=physics, instructions=instructions,
-    )
+    require_folder(video, "video")
+    check_seeds(seed, episodes)
+    settings = settings_flags.settings(forced={"cameras": ("head",) if video else ()})
     env = make(task, settings)
     expert = ScriptedExpert(env)
     results = []
@@ -66,7 +52,7 @@ def expert_command(
         "task": task,
         "randomize": settings.randomize,
         "split": settings.split,
-        "physics": physics,
+        "physics": physics_name(settings.physics),
         "success_rate": len(successes) / len(results),
         "mean_steps": sum(r.steps for r in successes) / max(1, len(successes)),
         "mean_seconds": sum(r.seconds for r in results) / len(results),
@@ -84,6 +70,14 @@ def expert_command(
         console.print(f"  seed {failed.seed}: {failed.failure}")
     if video:
         console.print(f"videos written to {video}/")
+
+
+def physics_name(physics) -> str | dict:
+    """The preset's name ('default', 'extreme'), or the fields when they match no preset."""
+    from sim2real.settings import PHYSICS_PRESETS
+
+    names = [name for name, preset in PHYSICS_PRESETS.items() if preset == physics]
+    return names[0] if names else physics.model_dump()
 
 
 def register(app: typer.Typer) -> None:

@@ -7,40 +7,17 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import (
-    FidelityOption,
-    GranularityOption,
-    InstructionsOption,
-    JsonFlag,
-    MsaaOption,
-    PhysicsOption,
-    RandomizeOption,
-    RayOption,
-    SeedOption,
-    ShadowsOption,
-    SizeOption,
-    SplitOption,
-    TaskOption,
-    WorkersOption,
-    settings_from_options,
-)
+from sim2real.cli.options import JsonFlag, RayOption, SeedOption, TaskOption, WorkersOption
 from sim2real.cli.output import console, print_json, progress_bar
+from sim2real.cli.settings_flags import SettingsFlags, settings_options
 
 
+@settings_options()
 def generate_command(
     out: Annotated[Path, typer.Option(help="dataset folder: new, empty, or one of ours to resume")],
     task: TaskOption = "click_bell",
     episodes: Annotated[int, typer.Option(min=1, help="successful episodes to keep")] = 100,
-    randomize: RandomizeOption = "clean",
-    split: SplitOption = "train",
-    granularity: GranularityOption = "episode",
-    fidelity: FidelityOption = "low",
-    physics: PhysicsOption = "default",
-    instructions: InstructionsOption = "seen",
-    cameras: Annotated[str, typer.Option(help="comma list of cameras")] = "head,left_wrist,right_wrist",
-    image_size: SizeOption = None,
-    shadows: ShadowsOption = True,
-    msaa: MsaaOption = 4,
+    settings_flags: SettingsFlags = SettingsFlags(),
     seed: SeedOption = 0,
     workers: WorkersOption = 1,
     ray: RayOption = None,
@@ -50,13 +27,18 @@ def generate_command(
 
     The folder is locked while a run writes into it: a second run into the same --out is
     refused, naming the first; a lock left by a run that died is taken over."""
-    from sim2real.data.generate import GenerateSpec, generate_into, output_folder
+    from sim2real.cli.checks import check_ray_address, check_seeds
+    from sim2real.data.generate import GenerateSpec, check_output_folder, generate_into, output_folder
+    from sim2real.errors import invalid
+    from sim2real.tasks.registry import task_class
 
-    settings = settings_from_options(
-        cameras=cameras, image_size=image_size, randomize=randomize, granularity=granularity,
-        split=split, fidelity=fidelity, physics=physics, instructions=instructions,
-        shadows=shadows, msaa=msaa,
-    )
+    check_output_folder(out)
+    check_seeds(seed, episodes)
+    task_class(task)
+    settings = settings_flags.settings()
+    if not settings.cameras:
+        raise invalid("cameras", "", "one or more of head, left_wrist, right_wrist (a dataset needs images)")
+    check_ray_address(ray)
     spec = GenerateSpec(task, settings.model_dump(mode="json"), episodes, seed)
 
     def note(text: str) -> None:

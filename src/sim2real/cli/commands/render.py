@@ -7,29 +7,25 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag, SeedOption, SizeOption, TaskOption, settings_from_options
+from sim2real.cli.options import JsonFlag, SeedOption, TaskOption
 from sim2real.cli.output import console, print_json, progress_bar
+from sim2real.cli.settings_flags import SettingsFlags, settings_options
 
-GRID_TILE_SIZE = "320x240"  # per scene on a contact sheet, unless --image-size says otherwise
+GRID_TILE_SIZE = "320x240"  # per scene on a contact sheet, unless the settings say otherwise
 
 
+@settings_options(exclude=("cameras", "fidelity"))  # every camera; --fidelity takes a list here
 def render_command(
     task: TaskOption = "click_bell",
     seed: SeedOption = 0,
     out: Annotated[Path, typer.Option(help="folder for the PNG files")] = Path("out"),
-    image_size: SizeOption = None,
     fidelity: Annotated[
         str | None,
         typer.Option(
             help="low, medium or high; a comma list (low,medium,high) also writes them side by side"
         ),
     ] = None,
-    randomize: Annotated[
-        str | None, typer.Option(help="randomization factors: clean, BG, TH+CP+BG, all")
-    ] = None,
-    split: Annotated[str | None, typer.Option(help="train or ood ranges")] = None,
-    granularity: Annotated[str | None, typer.Option(help="episode or frame")] = None,
-    physics: Annotated[str | None, typer.Option(help="physics preset: default or extreme")] = None,
+    settings_flags: SettingsFlags = SettingsFlags(),
     grid: Annotated[
         str | None,
         typer.Option(help="ROWSxCOLS: one contact sheet of the head camera over that many seeds"),
@@ -40,18 +36,18 @@ def render_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Render the initial scene: the head image and a contact sheet of every camera (PNG)."""
+    from sim2real.cli.checks import check_seeds, require_folder
+    from sim2real.render.fidelity import parse_fidelity_list
     from sim2real.settings import CAMERA_NAMES
 
-    options = {
-        "randomize": randomize,
-        "split": split,
-        "granularity": granularity,
-        "physics": physics,
-    }
+    require_folder(out)
+    levels = parse_fidelity_list(fidelity) if fidelity else ()
+    given = {"fidelity": levels[0]} if levels else {}
     if grid is not None:
         rows, columns = parse_grid(grid)
-        settings = settings_from_options(
-            cameras=("head",), image_size=image_size or GRID_TILE_SIZE, fidelity=fidelity, **options
+        check_seeds(seed, rows * columns, "rows x columns")
+        settings = settings_flags.settings(
+            defaults={"image_size": GRID_TILE_SIZE}, given=given, forced={"cameras": ("head",)}
         )
         sheets = write_grids(task, settings, seed, rows, columns, out, per_factor)
         if as_json:
@@ -61,16 +57,11 @@ def render_command(
         return
     from sim2real.env import make
     from sim2real.media import contact_sheet, save_png
-    from sim2real.render.fidelity import parse_fidelity_list, write_fidelity_comparison
+    from sim2real.render.fidelity import write_fidelity_comparison
 
-    levels = parse_fidelity_list(fidelity) if fidelity else ()
-    first = levels[0] if levels else None
-    env = make(
-        task,
-        settings_from_options(
-            cameras=CAMERA_NAMES, image_size=image_size, fidelity=first, **options
-        ),
-    )
+    check_seeds(seed)
+    settings = settings_flags.settings(given=given, forced={"cameras": CAMERA_NAMES})
+    env = make(task, settings)
     observation, _ = env.reset(seed=seed)
     comparison = (
         write_fidelity_comparison(env, levels, out / f"{task}_seed{seed}_fidelity.png")

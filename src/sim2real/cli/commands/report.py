@@ -17,10 +17,12 @@ def report_command(
     as_json: JsonFlag = False,
 ) -> None:
     """The paper's table shape: rows = training settings, columns = tasks, success % with CIs."""
+    from sim2real.cli.checks import require_folder
     from sim2real.evaluate.report import markdown_table, plot
     from sim2real.evaluate.results import load_summary
     from sim2real.media import atomic_path
 
+    require_folder(out)
     summaries = [load_summary(path) for path in results]
     table = markdown_table(summaries)
     out.mkdir(parents=True, exist_ok=True)

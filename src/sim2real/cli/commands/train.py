@@ -25,11 +25,11 @@ def sft_command(
     steps: Annotated[int, typer.Option(min=1, help="optimiser steps in total")] = 1000,
     batch_size: Annotated[int, typer.Option(min=1, help="samples per step and process")] = 32,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate")] = 3e-4,
-    warmup_steps: Annotated[int, typer.Option(min=0)] = 100,
+    warmup_steps: Annotated[int, typer.Option(min=0, help="steps of linear learning-rate warm-up before the cosine decay")] = 100,
     cameras: Annotated[str | None, typer.Option(help="comma list of cameras the model sees")] = None,
     no_augment: Annotated[bool, typer.Option("--no-augment", help="turn off image augmentation")] = False,
-    checkpoint_every: Annotated[int, typer.Option(min=1)] = 500,
-    seed: Annotated[int, typer.Option()] = 0,
+    checkpoint_every: Annotated[int, typer.Option(min=1, help="save the checkpoint every this many steps (and at the end)")] = 500,
+    seed: Annotated[int, typer.Option(help="seed of the weights' initialisation, sampling and augmentation")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="continue from --out if it exists")] = False,
     vision_weights: Annotated[Path | None, typer.Option(
         help="pretrained weights of one camera's encoder (state dict) for every camera")] = None,
@@ -39,7 +39,7 @@ def sft_command(
     from pydantic import ValidationError
 
     from sim2real.errors import Sim2RealError
-    from sim2real.settings import describe_validation_error
+    from sim2real.errors import describe_validation_error
     from sim2real.train.sft import SFTConfig, train_sft
 
     try:
@@ -51,7 +51,7 @@ def sft_command(
             vision_weights=vision_weights,
         )
     except ValidationError as error:
-        raise Sim2RealError(describe_validation_error(error)) from None
+        raise Sim2RealError(describe_validation_error(error, SFTConfig)) from None
     with progress_bar() as progress:
         bar = progress.add_task("train sft", total=steps, status="")
 
