@@ -17,20 +17,31 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def _command_paths() -> list[list[str]]:
-    """Every command and sub-command the `sim2real` tool registers, found by walking it."""
+def _commands() -> list[tuple[list[str], object]]:
+    """Every command and sub-command the `sim2real` tool registers (path, click command),
+    found by walking it."""
     import typer
 
     from sim2real.cli.main import app
 
-    def walk(command, path: list[str]) -> list[list[str]]:
-        paths = [path]
+    def walk(command, path: list[str]) -> list[tuple[list[str], object]]:
+        found = [(path, command)]
         if hasattr(command, "commands"):  # a group (typer ships its own click)
             for name, sub in command.commands.items():
-                paths += walk(sub, [*path, name])
-        return paths
+                found += walk(sub, [*path, name])
+        return found
 
     return walk(typer.main.get_command(app), [])
+
+
+def _command_paths() -> list[list[str]]:
+    return [path for path, _ in _commands()]
+
+
+def test_every_option_and_argument_has_help_text():
+    missing = [f"sim2real {' '.join(path)} {param.name}" for path, command in _commands()
+               for param in command.params if not (getattr(param, "help", None) or "").strip()]
+    assert missing == []
 
 
 def test_every_command_has_help():
@@ -104,7 +115,7 @@ def test_expert_writes_video(tmp_path):
     ("args", "message"),
     [
         (["expert", "--task", "nope"], "invalid task: 'nope'; allowed: "),
-        (["render", "--image-size", "big"], "invalid image size: 'big'"),
+        (["render", "--image-size", "big"], "invalid image_size: 'big'; must be WIDTHxHEIGHT"),
     ],
 )
 def test_user_mistakes_are_one_clear_line(args, message):

@@ -104,7 +104,10 @@ class EnvSettings(BaseModel):
     @classmethod
     def _parse_size(cls, value: Any) -> tuple[int, int]:
         if isinstance(value, str):
-            value = parse_image_size(value)
+            try:
+                value = parse_image_size(value)
+            except Sim2RealError:
+                raise ValueError("must be WIDTHxHEIGHT, for example 640x480") from None
         if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
