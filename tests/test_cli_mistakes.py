@@ -63,7 +63,8 @@ def workdir(tmp_path):
     ],
 )
 def test_output_folder_that_is_a_file(workdir, command, field):
-    assert_mistake(run_cli(*command, str(workdir / "existing.txt")), f"invalid {field}:", "is a file")
+    line = assert_mistake(run_cli(*command, str(workdir / "existing.txt")), "is a file")
+    assert f"invalid {field}:" in line or f"invalid --{field}:" in line
 
 
 # -- seeds: 0 <= seed < 2^31, for every seed a command will use -----------------------------
