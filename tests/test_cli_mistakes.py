@@ -118,7 +118,7 @@ REQUIRED = {"generate": ["--out", "new"], "eval": ["--policy", "zero", "--out", 
 
 @pytest.mark.parametrize("command", list(REQUIRED))
 def test_msaa_help_and_error_name_the_same_values(workdir, command):
-    from sim2real.settings import MSAA_SAMPLES
+    from sim2real.render.presets import MSAA_SAMPLES
 
     allowed = ", ".join(map(str, MSAA_SAMPLES))
     assert option_help(command, "msaa").endswith(f"samples: {allowed}")

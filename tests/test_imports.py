@@ -44,8 +44,9 @@ ROOMS: tuple[str, ...] = (
     "cli",
 )
 # The package itself: `sim2real/__init__.py` is the public face of the env (`sim2real.make`),
-# `sim2real/__main__.py` runs the command line.
-PACKAGE_ROOMS = {"__init__": "env", "__main__": "cli"}
+# `sim2real/__main__.py` runs the command line, `sim2real/config_file.py` (settings files and
+# dotted overrides) belongs with the settings it builds.
+PACKAGE_ROOMS = {"__init__": "env", "__main__": "cli", "config_file": "settings"}
 
 # Upward imports waiting for a change owned elsewhere: (importer room, imported room) -> why.
 KNOWN_PENDING: dict[tuple[str, str], str] = {

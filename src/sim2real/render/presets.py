@@ -79,13 +79,18 @@ class PathTracerSettings(BaseModel):
         return getattr(self, fidelity)
 
 
+MSAA_SAMPLES = (0, 1, 2, 4, 8, 16)  # what MuJoCo's offscreen buffer takes (0 = off)
+
+
 class RenderSettings(BaseModel):
     """Rasterizer settings; shadows and MSAA set the cost of a frame on CPU, not resolution."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    shadows: bool = True
-    msaa: int = Field(4, description="multisample anti-aliasing samples: 0, 2, 4 or 8")
+    shadows: bool = Field(True, description="rasterized shadow maps (a large part of a frame's cost on CPU)")
+    msaa: int = Field(
+        4, description=f"multisample anti-aliasing samples: {', '.join(map(str, MSAA_SAMPLES))}"
+    )
     mesh_detail: MeshDetail = Field(
         "auto",
         description="full: the assets' own meshes; policy: merged, decimated copies (for "
@@ -95,7 +100,7 @@ class RenderSettings(BaseModel):
 
     @field_validator("msaa")
     @classmethod
-    def _msaa_power_of_two(cls, value: int) -> int:
-        if value not in (0, 1, 2, 4, 8, 16):
-            raise ValueError("must be one of 0, 1, 2, 4, 8, 16")
+    def _msaa_samples(cls, value: int) -> int:
+        if value not in MSAA_SAMPLES:
+            raise ValueError(f"must be one of {', '.join(map(str, MSAA_SAMPLES))}")
         return value
