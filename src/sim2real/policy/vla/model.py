@@ -14,12 +14,15 @@ from sim2real.policy.vla.vision import FiLMResNet, FiLMViT
 class ReferenceVLA(nn.Module):
     """[visual tokens | language | state | K action queries] -> K actions in one pass."""
 
-    def __init__(self, config: VLAConfig) -> None:
+    def __init__(self, config: VLAConfig, pretrained: bool = True) -> None:
+        """`pretrained`: start a pretrained encoder from its published weights (False when a
+        checkpoint's weights replace them anyway)."""
         super().__init__()
         self.config = config
         width = config.width
         self.language = nn.Sequential(nn.Linear(config.language_dim, width), nn.LayerNorm(width))
-        self.encoders = nn.ModuleDict({camera: image_encoder(config) for camera in config.cameras})
+        self.encoders = nn.ModuleDict(
+            {camera: image_encoder(config, pretrained) for camera in config.cameras})
         self.camera_embedding = nn.Parameter(torch.zeros(len(config.cameras), 1, width))
         # OpenVLA-OFT: proprioception projected by a 2-layer MLP with GELU.
         self.state = nn.Sequential(
@@ -41,16 +44,20 @@ class ReferenceVLA(nn.Module):
         )
 
     def forward(
-        self, images: dict[str, torch.Tensor], language: torch.Tensor, state: torch.Tensor
+        self, images: dict[str, torch.Tensor], language: torch.Tensor, state: torch.Tensor,
+        encoded: bool = False,
     ) -> torch.Tensor:
-        """images[camera]: B x 3 x S x S in [0, 1]; language: B x 384; state: B x 14 (normalised).
+        """images[camera]: B x 3 x S x S in [0, 1], or with `encoded` the output of the encoder's
+        frozen stages (`frozen_features`, e.g. from the training feature cache); language:
+        B x 384; state: B x 14 (normalised).
 
         Returns B x K x 14 (continuous, in [-1, 1] units) or B x K x 14 x bins logits."""
         condition = self.language(language)
-        tokens = [
-            self.encoders[camera](images[camera], condition) + self.camera_embedding[i]
-            for i, camera in enumerate(self.config.cameras)
-        ]
+        tokens = []
+        for i, camera in enumerate(self.config.cameras):
+            encoder = self.encoders[camera]
+            encode = encoder.forward_features if encoded else encoder
+            tokens.append(encode(images[camera], condition) + self.camera_embedding[i])
         batch = state.shape[0]
         tokens += [
             condition.unsqueeze(1),
@@ -83,8 +90,13 @@ class ReferenceVLA(nn.Module):
         return prediction
 
 
-def image_encoder(config: VLAConfig) -> FiLMViT | FiLMResNet:
+def image_encoder(config: VLAConfig, pretrained: bool = True) -> nn.Module:
     """One camera's encoder; its tokens have the model width and are conditioned on language."""
+    if config.encoder == "efficientnet-lite0":
+        from sim2real.policy.vla.efficientnet import FiLMEfficientNet
+
+        return FiLMEfficientNet(config.image_size, config.patch_size, config.width, config.width,
+                                config.frozen_stages, pretrained)
     if config.encoder == "resnet":
         return FiLMResNet(config.image_size, config.patch_size, config.width, config.width)
     return FiLMViT(config.image_size, config.patch_size, config.width, config.vision_depth,

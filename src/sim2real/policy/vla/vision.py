@@ -20,8 +20,8 @@ from torch import nn
 from sim2real.policy.vla.layers import FiLM, Block
 
 # ImageNet statistics: the usual input normalisation, and what pretrained encoders expect.
-_MEAN = (0.485, 0.456, 0.406)
-_STD = (0.229, 0.224, 0.225)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def read_encoder_weights(path: Path) -> dict[str, torch.Tensor]:
@@ -63,8 +63,8 @@ class FiLMViT(nn.Module):
         self.blocks = nn.ModuleList(Block(width, heads, mlp_ratio, dropout) for _ in range(depth))
         self.films = nn.ModuleList(FiLM(condition_dim, width) for _ in range(depth))
         self.norm = nn.LayerNorm(width)
-        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, images: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         """images: B x 3 x H x W floats in [0, 1]; condition: B x width. Returns B x T x width."""
@@ -111,8 +111,8 @@ class FiLMResNet(nn.Module):
         side = image_size // patch_size
         self.register_buffer("position", sincos_2d(side, width), persistent=False)
         self.norm = nn.LayerNorm(width)
-        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, images: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         """images: B x 3 x H x W floats in [0, 1]; condition: B x width. Returns B x T x width."""
