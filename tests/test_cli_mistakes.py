@@ -277,18 +277,32 @@ BREAKAGES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("command", [["info"], ["export", "--out", "{work}/h5"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["dataset", "info", "{data}"],
+        ["dataset", "export", "{data}", "--out", "{work}/h5"],
+        ["train", "sft", "--data", "{data}", "--out", "{work}/h5/model.pt", "--cameras", "head",
+         "--steps", "1", "--batch-size", "1"],
+    ],
+    ids=["info", "export", "train-sft"],
+)  # fmt: skip
 @pytest.mark.parametrize("breakage", list(BREAKAGES))
 def test_broken_dataset(dataset, tmp_path, command, breakage):
     broken = tmp_path / "broken"
     shutil.copytree(dataset, broken)
     relative, damage, message = BREAKAGES[breakage]
     damage(broken / relative)
-    args = [part.format(work=tmp_path) for part in command]
-    line = assert_mistake(run_cli("dataset", args[0], str(broken), *args[1:]), str(broken), message)
+    args = [part.format(data=broken, work=tmp_path) for part in command]
+    line = assert_mistake(run_cli(*args), str(broken), message)
     if breakage == "interrupted":
         assert "re-run the same `sim2real generate" in line
     assert not (tmp_path / "h5").exists()
+
+
+def test_export_into_a_file(dataset, workdir):
+    assert_mistake(run_cli("dataset", "export", str(dataset), "--out", str(workdir / "existing.txt")),
+                   "invalid out:", "is a file")
 
 
 def test_dataset_info_shows_image_size_fidelity_and_split(dataset):

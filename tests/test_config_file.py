@@ -79,3 +79,25 @@ def test_the_settings_files_in_the_docs_load(tmp_path, page):
             assert (settings.randomize, settings.granularity, settings.image_size) == (
                 "BG+CP+TH", "frame", (224, 224))
             assert (settings.physics.gravity, settings.randomization.camera_radius) == (4.9, 0.08)
+
+
+# What a command fixes itself rather than take from the user (the policy's cameras, a list of
+# fidelities to compare): the only settings fields not offered as options.
+OWN_CHOICE = {"generate": set(), "eval": {"cameras"}, "expert": {"cameras"}, "render": {"cameras", "fidelity"}}
+
+
+@pytest.mark.parametrize("command", sorted(OWN_CHOICE))
+def test_the_settings_options_are_declared_once_by_the_model(command):
+    """generate, eval, expert and render offer the same settings options, each with its
+    EnvSettings field's description as help, plus --config and --set."""
+    import typer
+
+    from sim2real.cli.main import app
+
+    params = {param.name: param for param in typer.main.get_command(app).commands[command].params}
+    for path in SHARED_FIELDS:
+        name = path.rsplit(".", 1)[-1]
+        if name in OWN_CHOICE[command]:
+            continue
+        assert params[name].help == settings_field(path).description, (command, path)
+    assert {"config", "set_overrides"} <= set(params)

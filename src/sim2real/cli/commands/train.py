@@ -38,8 +38,11 @@ def sft_command(
     """Fine-tune the reference VLA on demonstrations (run under torchrun for several GPUs)."""
     from pydantic import ValidationError
 
-    from sim2real.errors import Sim2RealError
-    from sim2real.errors import describe_validation_error
+    from sim2real.data.validate import check_readable
+    from sim2real.errors import Sim2RealError, describe_validation_error
+
+    for root in data:  # a broken dataset is refused in one line, before torch loads
+        check_readable(root)
     from sim2real.train.sft import SFTConfig, train_sft
 
     try:
