@@ -67,6 +67,22 @@ def test_output_folder_that_is_a_file(workdir, command, field):
     assert f"invalid {field}:" in line or f"invalid --{field}:" in line
 
 
+# -- what the option parser itself refuses: one line too, not a boxed usage message -------
+
+@pytest.mark.parametrize(
+    ("command", "fragments"),
+    [
+        (["expert", "--episodes", "x"], ["'--episodes'", "integer", "sim2real expert --help"]),
+        (["eval", "--policy", "zero", "--cameras", "head"], ["No such option: --cameras"]),
+        (["eval"], ["Missing option '--policy'"]),
+        (["dataset", "info"], ["Missing argument 'root'"]),
+        (["no-such-command"], ["No such command 'no-such-command'"]),
+    ],
+)  # fmt: skip
+def test_parser_mistakes(workdir, command, fragments):
+    assert_mistake(run_cli(*command, cwd=workdir), *fragments)
+
+
 # -- seeds: 0 <= seed < 2^31, for every seed a command will use -----------------------------
 
 @pytest.mark.parametrize(
