@@ -44,7 +44,7 @@ def resolve(tokens: list[str]):
 
 
 def option_names(command) -> set[str]:
-    return {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    return {"--help"} | {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
