@@ -62,9 +62,10 @@ def workdir(tmp_path):
         (["report", "results-that-do-not-matter", "--out"], "out"),
     ],
 )
-def test_output_folder_that_is_a_file(workdir, command, field):
-    line = assert_mistake(run_cli(*command, str(workdir / "existing.txt")), "is a file")
-    assert f"invalid {field}:" in line or f"invalid --{field}:" in line
+@pytest.mark.parametrize("below", ["", "run1"], ids=["the-file", "below-the-file"])
+def test_output_folder_that_is_a_file(workdir, command, field, below):
+    target = workdir / "existing.txt" / below if below else workdir / "existing.txt"
+    assert_mistake(run_cli(*command, str(target)), f"invalid {field}: '{target}'", "is a file")
 
 
 # -- what the option parser itself refuses: one line too, not a boxed usage message -------
@@ -316,9 +317,11 @@ def test_broken_dataset(dataset, tmp_path, command, breakage):
     assert not (tmp_path / "h5").exists()
 
 
-def test_export_into_a_file(dataset, workdir):
-    assert_mistake(run_cli("dataset", "export", str(dataset), "--out", str(workdir / "existing.txt")),
-                   "invalid out:", "is a file")
+@pytest.mark.parametrize("below", ["", "h5"])
+def test_export_into_a_file(dataset, workdir, below):
+    target = workdir / "existing.txt" / below if below else workdir / "existing.txt"
+    assert_mistake(run_cli("dataset", "export", str(dataset), "--out", str(target)),
+                   f"invalid out: '{target}'", "is a file")
 
 
 def test_dataset_info_shows_image_size_fidelity_and_split(dataset):

@@ -36,6 +36,17 @@ def atomic_path(path: Path, suffix: str):
         raise
 
 
+def why_not_a_folder(folder: Path) -> str | None:
+    """Why `folder` cannot be made or used as a folder (it, or a parent as in `out.txt/run1`, is
+    an existing file), in words; None when it can."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if path.is_dir():
+                return None
+            return "this is a file" if path == folder else f"{str(path)!r} is a file"
+    return None
+
+
 def remove_temporaries(root: Path, owned: Iterable[tuple[str, str]]) -> int:
     """Delete the temporary files that killed `atomic_path` writers left under `root`; returns
     how many. Only where this tool writes: `owned` is (folder glob, file-name glob) pairs, and a

@@ -14,9 +14,12 @@ RAY_CONNECT_TIMEOUT_S = 5.0  # Ray itself retries an unreachable head for minute
 
 
 def require_folder(path: Path | None, option: str = "out") -> None:
-    """`path` may be created or reused as a folder: it must not be an existing file."""
-    if path is not None and path.exists() and not path.is_dir():
-        raise invalid(option, str(path), "a folder to write into (new or existing); this is a file")
+    """`path` may be created or reused as a folder: neither it nor a parent is a file."""
+    from sim2real.media import why_not_a_folder
+
+    reason = why_not_a_folder(path) if path is not None else None
+    if reason is not None:
+        raise invalid(option, str(path), f"a folder to write into (new or existing); {reason}")
 
 
 def check_seeds(first: int, count: int = 1, what: str = "episodes") -> None:

@@ -26,7 +26,7 @@ from sim2real.data.writer import EpisodeFrames, write_episode
 from sim2real.errors import Sim2RealError, invalid
 from sim2real.parallel import Pool, split
 from sim2real.locks import LOCK_NAME, FolderLock
-from sim2real.media import TEMP_PREFIX, atomic_path, remove_temporaries
+from sim2real.media import TEMP_PREFIX, atomic_path, remove_temporaries, why_not_a_folder
 
 PLAN_FILE = layout.PLAN_PATH
 
@@ -153,17 +153,17 @@ def record_expert_episodes(
 def check_output_folder(root: Path) -> None:
     """Refuse to write into anything but a new or empty folder, or one of our own datasets
     (finished, or interrupted: it has our staging folder), so a user's files are never replaced."""
+    reason = why_not_a_folder(root)
+    if reason is not None:
+        raise invalid("out", str(root), f"a new, empty or sim2real dataset folder; {reason}")
     if not root.exists():
         return
-    if not root.is_dir():
-        raise Sim2RealError(f"invalid --out: {str(root)!r} is a file; allowed: a new, empty or "
-                            "sim2real dataset folder")
     if (root / layout.STAGING).is_dir() or _is_our_dataset(root):
         return
     theirs = sorted(p.name for p in root.iterdir() if not p.name.startswith((LOCK_NAME, f"{TEMP_PREFIX}{LOCK_NAME}")))
     if theirs:
         shown = ", ".join(theirs[:3]) + (f" and {len(theirs) - 3} more" if len(theirs) > 3 else "")
-        raise Sim2RealError(f"invalid --out: {str(root)!r} is not empty and not a sim2real dataset "
+        raise Sim2RealError(f"invalid out: {str(root)!r} is not empty and not a sim2real dataset "
                             f"(it holds {shown}); allowed: a new or empty folder, or a dataset "
                             "to resume")
 
