@@ -324,6 +324,11 @@ def test_export_into_a_file(dataset, workdir, below):
                    f"invalid out: '{target}'", "is a file")
 
 
+@pytest.mark.parametrize(("name", "what"), [("nowhere", "does not exist"), ("existing.txt", "is a file")])
+def test_validate_on_a_path_that_is_no_folder(workdir, name, what):
+    assert_mistake(run_cli("dataset", "validate", str(workdir / name)), "invalid root:", what)
+
+
 def test_dataset_info_shows_image_size_fidelity_and_split(dataset):
     result = run_cli("dataset", "info", str(dataset), "--json")
     assert result.returncode == 0, result.stderr

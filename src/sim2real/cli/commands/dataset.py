@@ -46,7 +46,10 @@ def info_command(root: Annotated[Path, typer.Argument(help="dataset folder")], a
 def validate_command(root: Annotated[Path, typer.Argument(help="dataset folder")], as_json: JsonFlag = False) -> None:
     """Check files, frame counts and statistics; exit 1 if anything is wrong."""
     from sim2real.data.validate import validate
+    from sim2real.errors import invalid
 
+    if not root.is_dir():  # a mistyped path is the user's mistake, not a broken dataset
+        raise invalid("root", str(root), "a dataset folder (this " + ("is a file)" if root.exists() else "does not exist)"))
     problems = validate(root)
     if as_json:
         print_json({"valid": not problems, "problems": problems})
