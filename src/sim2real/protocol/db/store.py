@@ -48,7 +48,8 @@ def database_url(value: str | Path) -> str:
                         "sqlite:///PATH or postgresql://USER@HOST:PORT/NAME")
 
 
-def _engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int | None = None) -> Engine:
+    """An engine for a database URL (SQLite: WAL, writers serialised by BEGIN IMMEDIATE)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -68,26 +69,28 @@ def _engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    pool = {"pool_size": pool_size, "max_overflow": pool_size} if pool_size else {}
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision shipped with the package."""
+def migrate(engine: Engine, migrations: Path = MIGRATIONS, lock: int = _MIGRATION_LOCK) -> None:
+    """Upgrade the schema to the newest revision shipped with the package (`migrations`: an
+    Alembic script folder; `lock`: its PostgreSQL advisory lock key, one migrator at a time)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 def open_store(database: str | Path) -> TrialStore:
     url = database_url(database)
-    engine = _engine(url)
+    engine = make_engine(url)
     try:
         migrate(engine)
     except OperationalError as error:

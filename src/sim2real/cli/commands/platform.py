@@ -1,0 +1,158 @@
+"""`sim2real platform serve|admin`: the benchmark platform's server and its administration
+(users, tokens, stations, benchmarks), the latter straight on the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim2real.cli.options import JsonFlag
+from sim2real.cli.output import console, print_json, stdout
+
+platform_app = typer.Typer(help="The benchmark platform: its server and its administration.", no_args_is_help=True)
+admin_app = typer.Typer(help="Create users, tokens, stations and benchmarks (on the database directly).",
+                        no_args_is_help=True)
+platform_app.add_typer(admin_app, name="admin")
+
+DbOption = Annotated[str, typer.Option("--db", help="platform database: a SQLite file, or postgresql://USER@HOST:PORT/NAME")]
+DEFAULT_DB = "platform.sqlite"
+
+
+def _show(payload: dict, as_json: bool, line: str) -> None:
+    if as_json:
+        print_json(payload)
+    else:
+        console.print(line, highlight=False)
+
+
+def _engine(db: str):
+    from sim2real.platform.db import open_database
+
+    return open_database(db)
+
+
+@platform_app.command("serve")
+def serve_command(
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[str, typer.Option(help="address to listen on (put a TLS reverse proxy in front for the internet)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8780,
+    videos: Annotated[Path, typer.Option(help="folder for the trial videos stations upload")] = Path("platform-videos"),
+    lease_seconds: Annotated[float, typer.Option(min=0.5, help="a job's lease without a heartbeat lasts this long")] = 60.0,
+    rate_limit: Annotated[int, typer.Option(min=0, help="requests per minute per token or address (0: no limit)")] = 1200,
+) -> None:
+    """Serve the API (/openapi.json), the leaderboard and the station dashboard until interrupted."""
+    from sim2real.cli.checks import check_listen_address, require_folder
+    from sim2real.platform.server import run_platform
+
+    check_listen_address(host, port)
+    require_folder(videos, "videos")
+    run_platform(db, host, port, videos, lease_seconds, rate_limit or None,
+                 announce=lambda line: console.print(line, highlight=False))
+
+
+@admin_app.command("user")
+def user_command(
+    name: Annotated[str, typer.Argument(help="the user's name (shown on the leaderboard)")],
+    db: DbOption = DEFAULT_DB,
+    admin: Annotated[bool, typer.Option("--admin", help="may hold admin tokens")] = False,
+    per_day: Annotated[int, typer.Option(help="submissions allowed per 24 h")] = 10,
+    concurrent: Annotated[int, typer.Option(help="jobs of this user running at once")] = 4,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a user with quotas."""
+    from sim2real.platform.admin import add_user
+
+    row = add_user(_engine(db), name, admin=admin, submissions_per_day=per_day, concurrent_jobs=concurrent)
+    _show({**row, "admin": admin, "per_day": per_day, "concurrent": concurrent}, as_json, f"user {name} (id {row['id']})")
+
+
+@admin_app.command("token")
+def token_command(
+    scope: Annotated[str, typer.Option(help="user (submit, own submissions), station (lease, upload) or admin")],
+    db: DbOption = DEFAULT_DB,
+    user: Annotated[str | None, typer.Option(help="the user a user or admin token acts for")] = None,
+    station: Annotated[str | None, typer.Option(help="the station a station token acts for")] = None,
+    label: Annotated[str, typer.Option(help="a note to tell tokens apart")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue a token; its secret is printed once (only its SHA-256 digest is stored)."""
+    from sim2real.platform.admin import add_token
+
+    row = add_token(_engine(db), scope, user=user, station=station, label=label)
+    _show(row, as_json, f"{scope} token {row['id']}: {row['token']}  (shown once; keep it secret)")
+
+
+@admin_app.command("revoke")
+def revoke_command(token_id: Annotated[int, typer.Argument(help="the token's id")], db: DbOption = DEFAULT_DB,
+                   as_json: JsonFlag = False) -> None:
+    """Revoke a token."""
+    from sim2real.platform.admin import revoke_token
+
+    _show(revoke_token(_engine(db), token_id), as_json, f"token {token_id} revoked")
+
+
+@admin_app.command("station")
+def station_command(
+    name: Annotated[str, typer.Argument(help="the station's name")],
+    db: DbOption = DEFAULT_DB,
+    kind: Annotated[str, typer.Option(help="sim or real")] = "sim",
+    state: Annotated[str | None, typer.Option(help="set an existing station active or maintenance")] = None,
+    description: Annotated[str, typer.Option(help="where it is, what it has")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a station, or set an existing one's state."""
+    from sim2real.platform.admin import add_station, set_station_state
+
+    engine = _engine(db)
+    if state is not None:
+        _show(set_station_state(engine, name, state), as_json, f"station {name}: {state}")
+        return
+    row = add_station(engine, name, kind, description)
+    _show({**row, "kind": kind}, as_json, f"{kind} station {name} (id {row['id']})")
+
+
+@admin_app.command("benchmark")
+def benchmark_command(
+    name: Annotated[str, typer.Argument(help="the benchmark's name")],
+    tasks: Annotated[str, typer.Option(help="comma-separated tasks (see `sim2real tasks`)")],
+    db: DbOption = DEFAULT_DB,
+    preset: Annotated[str, typer.Option(help="protocol preset (configs/protocol/: paper, smoke) or a YAML file")] = "smoke",
+    seed: Annotated[int, typer.Option(help="the plans' seed")] = 0,
+    kind: Annotated[str, typer.Option(help="station kind that runs it: sim or real")] = "sim",
+    cameras: Annotated[str, typer.Option(help="comma-separated cameras the stations offer")] = "head,left_wrist,right_wrist",
+    image_size: Annotated[str, typer.Option(help="WIDTHxHEIGHT of the stations' images")] = "224x224",
+    max_chunk: Annotated[int, typer.Option(help="largest action chunk a policy may send")] = 100,
+    description: Annotated[str, typer.Option(help="a line for the leaderboard")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a benchmark: tasks under a protocol preset's plans, on stations of one kind."""
+    from sim2real.platform.admin import add_benchmark
+    from sim2real.settings import parse_image_size
+
+    size = parse_image_size(image_size)
+    row = add_benchmark(_engine(db), name, [t for t in tasks.split(",") if t], preset=preset, seed=seed, kind=kind,
+                        cameras=[c for c in cameras.split(",") if c], image_size=size, max_chunk=max_chunk,
+                        description=description)
+    _show({**row, "tasks": tasks.split(","), "kind": kind}, as_json, f"benchmark {name} (id {row['id']})")
+
+
+@admin_app.command("list")
+def list_command(db: DbOption = DEFAULT_DB, as_json: JsonFlag = False) -> None:
+    """Benchmarks and stations."""
+    from sim2real.platform.service import Platform
+
+    platform = Platform(_engine(db))
+    payload = {"benchmarks": platform.benchmarks(), "stations": platform.stations()}
+    if as_json:
+        print_json(payload)
+        return
+    for b in payload["benchmarks"]:
+        stdout.print(f"benchmark {b['name']}: {b['station_kind']}, {','.join(b['tasks'])}, preset {b['preset']}")
+    for s in payload["stations"]:
+        stdout.print(f"station {s['name']}: {s['kind']}, {s['status']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(platform_app, name="platform")

@@ -1,0 +1,44 @@
+"""`sim2real submit`: submit a policy server to a benchmark of the platform."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sim2real.cli.options import JsonFlag
+from sim2real.cli.output import console, print_json
+
+
+def submit_command(
+    server: Annotated[str, typer.Option(help="the platform, http://HOST:PORT")],
+    token: Annotated[str, typer.Option(envvar="SIM2REAL_TOKEN", help="your user token (or $SIM2REAL_TOKEN)")],
+    policy: Annotated[str, typer.Option(help="ws://HOST:PORT of your policy server (openpi's exchange), "
+                                             "reachable from the platform and its stations")],
+    benchmark: Annotated[str, typer.Option(help="the benchmark's name")],
+    name: Annotated[str, typer.Option(help="the leaderboard's name for it (default: the server's)")] = "",
+    private: Annotated[bool, typer.Option("--private", help="only you see it (not on the leaderboard)")] = False,
+    baseline: Annotated[bool, typer.Option("--baseline", help="mark as a baseline (admin token)")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check the policy server, queue one job per task, and show each job's place in its queue."""
+    from sim2real.platform.client import PlatformClient
+    from sim2real.platform.endpoint import check_url
+
+    check_url(policy)
+    client = PlatformClient(server, token, retries=2)
+    reply = client.post("/api/submissions", {"benchmark": benchmark, "policy": policy, "name": name,
+                                             "public": not private, "baseline": baseline})
+    if as_json:
+        print_json(reply)
+        return
+    console.print(f"submission {reply['id']} ({reply['name']}) to {benchmark}: {reply['state']}", highlight=False)
+    for job in reply["jobs"]:
+        console.print(f"  job {job['id']} {job['task']}: {job['state']}, position {job['position']}: {job['reason']}",
+                      highlight=False)
+    console.print(f"  {server.rstrip('/')}/submissions/{reply['id']}" if reply["public"] else
+                  f"  GET {server.rstrip('/')}/api/submissions/{reply['id']} with your token", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("submit")(submit_command)

@@ -1,0 +1,41 @@
+"""The platform's web app (API + pages) and `sim2real platform serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from sim2real.platform.api import add_api, add_errors
+from sim2real.platform.auth import RateLimiter
+from sim2real.platform.pages import add_pages
+from sim2real.platform.queue import QueueSettings
+from sim2real.platform.service import Platform
+
+
+def create_app(platform: Platform, video_dir: Path, rate_limit: int | None = 1200) -> FastAPI:
+    app = FastAPI(title="sim2real benchmark platform", version="1",
+                  description="Submit a policy server (ws://, openpi's exchange) to a benchmark; stations "
+                              "lease its jobs and upload trials; read the leaderboard.",
+                  docs_url=None, redoc_url=None)
+    add_errors(app, RateLimiter(rate_limit) if rate_limit else None)
+    add_api(app, platform, video_dir)
+    add_pages(app, platform, video_dir)
+    return app
+
+
+def run_platform(database: str, host: str, port: int, video_dir: Path, lease_seconds: float,
+                 rate_limit: int | None, announce=print) -> None:
+    import uvicorn
+
+    from sim2real.platform.db import open_database
+
+    engine = open_database(database)
+    platform = Platform(engine, QueueSettings(lease_seconds=lease_seconds))
+    app = create_app(platform, video_dir, rate_limit)
+    announce(f"platform on http://{host}:{port}/ (database {engine.url.render_as_string(hide_password=True)}, "
+             f"videos in {video_dir})")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        engine.dispose()
