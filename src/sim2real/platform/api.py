@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from sim2real.errors import Sim2RealError
 from sim2real.platform.auth import Principal, RateLimiter, authenticate
-from sim2real.platform.errors import Forbidden, PlatformError
+from sim2real.platform.errors import Forbidden, PlatformError, Unauthorized
 from sim2real.platform.leaderboard import leaderboard
 from sim2real.platform.schemas import FinishRequest, HeartbeatRequest, SubmitRequest, TrialUpload
 from sim2real.platform.service import Platform
@@ -28,13 +29,11 @@ def add_api(app: FastAPI, platform: Platform, video_dir: FilePath) -> None:
 
     def principal(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
         if credentials is None:
-            raise PlatformError("invalid token: (none); allowed: Authorization: Bearer TOKEN") from None
+            raise Unauthorized("invalid token: (none); allowed: Authorization: Bearer TOKEN")
         with Session(platform.engine) as session:
             who = authenticate(session, credentials.credentials)
         if who is None:
-            error = PlatformError("invalid token: unknown or revoked; allowed: a token the admin issued")
-            error.status = 401
-            raise error
+            raise Unauthorized("invalid token: unknown or revoked; allowed: a token the admin issued")
         return who
 
     Who = Annotated[Principal, Depends(principal)]
@@ -119,9 +118,9 @@ def add_api(app: FastAPI, platform: Platform, video_dir: FilePath) -> None:
 
 
 def add_errors(app: FastAPI, limiter: RateLimiter | None) -> None:
-    @app.exception_handler(PlatformError)
-    async def refused(request: Request, error: PlatformError):
-        return JSONResponse({"error": str(error)}, status_code=error.status)
+    @app.exception_handler(Sim2RealError)
+    async def refused(request: Request, error: Sim2RealError):
+        return JSONResponse({"error": str(error)}, status_code=getattr(error, "status", 400))
 
     if limiter is None:
         return

@@ -10,10 +10,10 @@ from urllib.parse import urlparse
 
 from sim2real.core.contract import ACTION_DIM, ACTION_SPACE
 from sim2real.core.policy import PolicyMetadata
-from sim2real.errors import Sim2RealError
+from sim2real.platform.errors import Refused
 
 
-class EndpointRefused(Sim2RealError):
+class EndpointRefused(Refused):
     """The endpoint is unreachable or its metadata does not fit the benchmark."""
 
 

@@ -10,6 +10,10 @@ class PlatformError(Sim2RealError):
     status = 400
 
 
+class Unauthorized(PlatformError):
+    status = 401
+
+
 class NotFound(PlatformError):
     status = 404
 

@@ -95,7 +95,7 @@ class Platform:
     def _owned(self, session: Session, who: Principal, submission_id: int, write: bool = False) -> SubmissionRow:
         row = session.get(SubmissionRow, submission_id)
         mine = row is not None and (who.is_admin or row.user_id == who.user_id)
-        if row is None or not (mine or (row.public and not write)):
+        if row is None or not (mine or row.public):
             # Someone else's private submission is reported as absent: its id says nothing.
             raise NotFound(f"invalid submission: {submission_id}; allowed: your own submissions or public ones")
         if write and not mine:

@@ -1,0 +1,161 @@
+"""The platform's scheduling and records on SQLite and on a real PostgreSQL, through the
+service layer (the API's handlers call exactly these): why a job waits (no station, offline,
+maintenance, quota, queue position), FIFO per station kind, a lease that expires and is handed
+out again, idempotent and lease-checked trial uploads, quotas per day; and the migration.
+
+The submitted endpoint's probe is replaced by the metadata a policy server would announce
+(the real handshake is tested in test_platform_api and test_platform_e2e)."""
+
+import pytest
+from sqlalchemy.orm import Session
+
+from platform_peers import seed_platform
+from sim2real.platform.admin import set_station_state
+from sim2real.platform.auth import authenticate
+from sim2real.platform.db import open_database
+from sim2real.platform.errors import Conflict, Forbidden, NotFound, Refused, TooMany
+from sim2real.platform.queue import QueueSettings
+from sim2real.platform.service import Platform
+
+ZERO = {"name": "zero", "cameras": [], "image_size": None, "chunk_size": 1, "action_dim": 14,
+        "action_space": "absolute_joint_position", "privileged": False, "stateful": True, "supports_reset": True}
+
+
+@pytest.fixture
+def seeded(database):
+    tokens = seed_platform(database, tasks=("click_bell", "place_empty_cup"), concurrent_jobs=1)
+    engine = open_database(database)
+    with Session(engine) as session:
+        who = {name: authenticate(session, token) for name, token in tokens.items()}
+    yield engine, who
+    engine.dispose()
+
+
+def platform_of(engine, lease_seconds=30.0) -> Platform:
+    from sim2real.core.contract import ACTION_SPACE
+
+    ZERO["action_space"] = ACTION_SPACE
+    return Platform(engine, QueueSettings(lease_seconds=lease_seconds, poll_seconds=1.0), probe=lambda url: dict(ZERO))
+
+
+def test_waiting_jobs_say_why_and_fifo_with_quota(seeded):
+    engine, who = seeded
+    platform = platform_of(engine)
+    first = platform.submit(who["alice"], "tiny", "ws://127.0.0.1:9/", "a1")
+    jobs = first["jobs"]
+    assert [j["task"] for j in jobs] == ["click_bell", "place_empty_cup"]
+    assert jobs[0]["position"] == 0 and jobs[1]["position"] == 1
+    assert "no sim station is online (the last heartbeat was never)" in jobs[0]["reason"]
+
+    set_station_state(engine, "sim-1", "maintenance")
+    assert "in maintenance" in platform.submission(who["alice"], first["id"])["jobs"][0]["reason"]
+    assert platform.lease(who["station"]) == {"job": None, "reason": "station sim-1 is in maintenance"}
+    set_station_state(engine, "sim-1", "active")
+
+    bob = platform.submit(who["bob"], "tiny", "ws://127.0.0.1:9/", "b1")
+    leased = platform.lease(who["station"])["job"]  # FIFO: alice's first job
+    assert leased["id"] == jobs[0]["id"] and leased["recorded"] == [] and leased["planned"] == 5
+    view = platform.submission(who["alice"], first["id"])
+    assert view["state"] == "running"
+    assert view["jobs"][0]["reason"].startswith("running on sim-1")
+    # alice's quota is one concurrent job: her second job waits, and says so; bob's goes first
+    assert "fill your quota of 1 concurrent jobs" in view["jobs"][1]["reason"]
+    second = platform.lease(who["station"])["job"]
+    assert second["submission"] == bob["id"]
+    assert platform.submission(who["bob"], bob["id"])["jobs"][1]["position"] == 1  # behind alice's waiting job
+
+
+def test_lease_expiry_idempotent_uploads_and_finish(seeded):
+    engine, who = seeded
+    platform = platform_of(engine, lease_seconds=0.5)
+    submission = platform.submit(who["alice"], "tiny", "ws://127.0.0.1:9/")
+    job = platform.lease(who["station"])["job"]
+    key = f"job{job['id']}.trial0.{job['lease']}"
+    view, created = platform.upload_trial(who["station"], job["id"], job["lease"], 0, key, True, steps=10)
+    again, created_again = platform.upload_trial(who["station"], job["id"], job["lease"], 0, key, False)
+    assert created and not created_again and again == view and again["success"] is True  # the first stands
+    with pytest.raises(Conflict, match="not yet recorded"):
+        platform.upload_trial(who["station"], job["id"], job["lease"], 0, key + "x", True)
+    with pytest.raises(Conflict, match="0 to 4"):
+        platform.upload_trial(who["station"], job["id"], job["lease"], 7, key + "y", True)
+    with pytest.raises(Conflict, match="1 of 5 trials recorded"):
+        platform.finish(who["station"], job["id"], job["lease"])
+
+    import time
+
+    time.sleep(0.7)  # no heartbeat: the lease runs out
+    with pytest.raises(Conflict, match="invalid lease"):
+        platform.heartbeat(who["station"], job["id"], job["lease"])
+    with pytest.raises(Conflict, match="invalid lease"):  # the old holder can no longer upload
+        platform.upload_trial(who["station"], job["id"], job["lease"], 1, key + "z", True)
+    again = platform.lease(who["station"])["job"]
+    assert again["id"] == job["id"] and again["lease"] != job["lease"] and again["recorded"] == [0]
+    assert again["attempt"] == 2
+    for index in range(1, 5):
+        platform.heartbeat(who["station"], again["id"], again["lease"])
+        platform.upload_trial(who["station"], again["id"], again["lease"], index, f"k{again['id']}.{index}", index % 2 == 0)
+    assert platform.finish(who["station"], again["id"], again["lease"])["state"] == "done"
+    view = platform.submission(who["alice"], submission["id"])
+    assert [t["index"] for t in view["trials"] if t["task"] == "click_bell"] == [0, 1, 2, 3, 4]
+    assert view["jobs"][0]["state"] == "done" and view["jobs"][1]["state"] == "queued"
+    # the second job now has a timed estimate: the first's seconds per trial
+    platform.heartbeat(who["station"])
+    assert view["jobs"][1]["reason"].startswith("next in line")
+
+
+def test_who_sees_what_and_quotas(seeded):
+    engine, who = seeded
+    platform = platform_of(engine)
+    private = platform.submit(who["alice"], "tiny", "ws://127.0.0.1:9/", public=False)
+    public = platform.submit(who["alice"], "tiny", "ws://127.0.0.1:9/", public=True)
+    with pytest.raises(NotFound):
+        platform.submission(who["bob"], private["id"])  # another user's private one does not exist for bob
+    with pytest.raises(NotFound):
+        platform.submission(None, private["id"])
+    assert platform.submission(who["bob"], public["id"])["id"] == public["id"]
+    with pytest.raises(Forbidden, match="only its owner"):
+        platform.cancel(who["bob"], public["id"])
+    assert platform.submission(who["admin"], private["id"])["id"] == private["id"]
+    assert [s["id"] for s in platform.submissions(who["bob"])] == []
+    assert platform.cancel(who["alice"], private["id"])["state"] == "cancelled"
+    with pytest.raises(Forbidden, match="station token cannot submit"):
+        platform.submit(who["station"], "tiny", "ws://127.0.0.1:9/")
+    with pytest.raises(Forbidden, match="needs a station token"):
+        platform.lease(who["alice"])
+    with pytest.raises(Forbidden, match="only an admin"):
+        platform.submit(who["alice"], "tiny", "ws://127.0.0.1:9/", baseline=True)
+
+    from sqlalchemy import update
+
+    from sim2real.platform.db.models import UserRow
+
+    with Session(engine) as session, session.begin():
+        session.execute(update(UserRow).where(UserRow.name == "bob").values(submissions_per_day=1))
+    platform.submit(who["bob"], "tiny", "ws://127.0.0.1:9/")
+    with pytest.raises(TooMany, match="1 submissions per day"):
+        platform.submit(who["bob"], "tiny", "ws://127.0.0.1:9/")
+
+    refusing = Platform(engine, probe=lambda url: {**ZERO, "cameras": ["left_wrist"]})
+    with pytest.raises(Refused, match="invalid cameras: left_wrist; allowed: head"):
+        refusing.submit(who["alice"], "tiny", "ws://127.0.0.1:9/")
+    refusing = Platform(engine, probe=lambda url: {**ZERO, "image_size": [64, 48]})
+    with pytest.raises(Refused, match=r"invalid image_size: \[64, 48\]; allowed: \[32, 32\]"):
+        refusing.submit(who["alice"], "tiny", "ws://127.0.0.1:9/")
+
+
+def test_migration_matches_the_models(database):
+    """Upgrading an empty database gives exactly the tables the models declare."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from sim2real.platform.db.models import Base
+
+    engine = open_database(database)
+    open_database(database).dispose()  # a second open finds it at head and changes nothing
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": "platform_alembic_version"})
+        assert context.get_current_revision() == "0001"
+        diff = [d for d in compare_metadata(context, Base.metadata)
+                if not (isinstance(d, tuple) and d[0] == "remove_table")]
+    engine.dispose()
+    assert diff == []
