@@ -144,3 +144,17 @@ def test_pages_in_a_browser(live, tmp_path):
         page.goto(server.url + "/stations")
         assert page.locator("tr.station[data-station='sim-1']").get_attribute("data-status") == "online"
         browser.close()
+
+
+def test_rate_limit_per_token(tmp_path):
+    database = str(tmp_path / "platform.sqlite")
+    tokens = seed_platform(database)
+    server = PlatformServer(database, tmp_path, rate_limit=5)
+    try:
+        statuses = [call(server, "GET", "/api/submissions", tokens["alice"])[0] for _ in range(6)]
+        other = call(server, "GET", "/api/submissions", tokens["bob"])[0]  # bob's own allowance
+        status, reply = call(server, "GET", "/api/submissions", tokens["alice"])
+    finally:
+        server.stop()
+    assert statuses == [200] * 5 + [429] and other == 200
+    assert status == 429 and "over 5 requests per 60 s" in reply["error"]

@@ -48,13 +48,12 @@ class Principal:
 
 
 def authenticate(session: Session, secret: str) -> Principal | None:
-    row = session.scalar(select(TokenRow).where(TokenRow.digest == digest(secret), TokenRow.revoked.is_(False)))
-    if row is None:
-        return None
-    user = session.get(UserRow, row.user_id) if row.user_id else None
-    station = session.get(StationRow, row.station_id) if row.station_id else None
-    return Principal(row.scope, row.id, row.user_id, user.name if user else None,
-                     row.station_id, station.name if station else None)
+    found = session.execute(
+        select(TokenRow.scope, TokenRow.id, TokenRow.user_id, UserRow.name, TokenRow.station_id, StationRow.name)
+        .outerjoin(UserRow, TokenRow.user_id == UserRow.id)
+        .outerjoin(StationRow, TokenRow.station_id == StationRow.id)
+        .where(TokenRow.digest == digest(secret), TokenRow.revoked.is_(False))).first()
+    return Principal(*found) if found is not None else None
 
 
 class RateLimiter:

@@ -108,65 +108,88 @@ def _ago(moment: datetime | None, now: datetime) -> str:
     return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
+@dataclass
+class KindState:
+    """What every waiting job of one station kind shares (read once per request)."""
+
+    registered: int
+    active: list[StationRow]
+    online: list[StationRow]
+    busy: int
+    per_trial: float | None
+    mean_planned: float
+
+
+def kind_state(session: Session, kind: str, settings: QueueSettings, now: datetime) -> KindState:
+    stations = session.scalars(select(StationRow).where(StationRow.kind == kind)).all()
+    active = [s for s in stations if s.state == "active"]
+    cutoff = now - timedelta(seconds=settings.online_seconds)
+    online = [s for s in active if s.last_heartbeat is not None and aware(s.last_heartbeat) >= cutoff]
+    busy = session.scalar(select(func.count(JobRow.id)).where(
+        JobRow.state == "leased", JobRow.station_kind == kind)) or 0
+    planned = session.scalar(select(func.avg(JobRow.planned)).where(JobRow.station_kind == kind)) or 1
+    return KindState(len(stations), active, online, busy, mean_trial_seconds(session, kind), float(planned))
+
+
 def describe_jobs(session: Session, jobs: list[JobRow], settings: QueueSettings) -> dict[int, dict]:
     """State, queue position, last heartbeat, estimated start and, for a waiting job, why."""
     now = utcnow()
     out: dict[int, dict] = {}
     counts = recorded_counts(session, [j.id for j in jobs])
+    kinds: dict[str, KindState] = {}
+    running: dict[int, int] | None = None
+    names = dict(session.execute(select(StationRow.id, StationRow.name)).all()) if jobs else {}
     for job in jobs:
         info = {"position": None, "estimated_start": None, "reason": None, "recorded": counts.get(job.id, 0),
-                "last_heartbeat": aware(job.heartbeat_at), "station": None}
-        if job.station_id is not None:
-            info["station"] = session.get(StationRow, job.station_id).name
+                "last_heartbeat": aware(job.heartbeat_at), "station": names.get(job.station_id)}
         if job.state == "leased":
             expired = aware(job.lease_expires_at) < now
             info["reason"] = (f"lease expired (last heartbeat {_ago(job.heartbeat_at, now)}); back in the queue "
                               "at the next station poll" if expired else
                               f"running on {info['station']} (heartbeat {_ago(job.heartbeat_at, now)})")
         elif job.state == "queued":
-            info.update(_waiting(session, job, settings, now))
+            if job.station_kind not in kinds:
+                kinds[job.station_kind] = kind_state(session, job.station_kind, settings, now)
+            if running is None:
+                running = running_per_user(session)
+            info.update(_waiting(session, job, kinds[job.station_kind], running, settings, now))
         out[job.id] = info
     return out
 
 
-def _waiting(session: Session, job: JobRow, settings: QueueSettings, now: datetime) -> dict:
+def _waiting(session: Session, job: JobRow, state: KindState, running: dict[int, int], settings: QueueSettings,
+             now: datetime) -> dict:
     kind = job.station_kind
-    stations = session.scalars(select(StationRow).where(StationRow.kind == kind)).all()
-    active = [s for s in stations if s.state == "active"]
-    cutoff = now - timedelta(seconds=settings.online_seconds)
-    online = [s for s in active if s.last_heartbeat is not None and aware(s.last_heartbeat) >= cutoff]
     ahead = session.scalar(select(func.count(JobRow.id)).where(
         JobRow.state == "queued", JobRow.station_kind == kind, JobRow.id < job.id)) or 0
-    busy = session.scalar(select(func.count(JobRow.id)).where(
-        JobRow.state == "leased", JobRow.station_kind == kind)) or 0
-    owner = session.get(UserRow, session.get(SubmissionRow, job.submission_id).user_id)
-    mine = running_per_user(session).get(owner.id, 0)
     info: dict = {"position": ahead}
-    if not stations:
+    if not state.registered:
         info["reason"] = f"no {kind} station is registered yet; the platform's admin adds them"
         return info
-    if not active:
-        info["reason"] = f"all {len(stations)} {kind} stations are in maintenance"
+    if not state.active:
+        info["reason"] = f"all {state.registered} {kind} stations are in maintenance"
         return info
-    if not online:
-        last = max((aware(s.last_heartbeat) for s in active if s.last_heartbeat), default=None)
+    if not state.online:
+        last = max((aware(s.last_heartbeat) for s in state.active if s.last_heartbeat), default=None)
         info["reason"] = (f"no {kind} station is online (the last heartbeat was {_ago(last, now)}); "
                           "the job starts when one connects")
         return info
-    if mine >= owner.concurrent_jobs:
-        info["reason"] = (f"your {mine} running jobs fill your quota of {owner.concurrent_jobs} concurrent jobs; "
+    owner_id, quota = session.execute(
+        select(SubmissionRow.user_id, UserRow.concurrent_jobs).join(UserRow, SubmissionRow.user_id == UserRow.id)
+        .where(SubmissionRow.id == job.submission_id)).one()
+    mine = running.get(owner_id, 0)
+    if mine >= quota:
+        info["reason"] = (f"your {mine} running jobs fill your quota of {quota} concurrent jobs; "
                           "this one starts when one of them ends")
-    elif ahead == 0 and busy < len(online):
+    elif ahead == 0 and state.busy < len(state.online):
         info["reason"] = f"next in line; an idle {kind} station takes it at its next poll"
     else:
-        info["reason"] = f"{ahead} jobs ahead in the {kind} queue (first in, first out), {busy} running"
-    per_trial = mean_trial_seconds(session, kind)
-    idle = max(0, len(online) - busy)
+        info["reason"] = f"{ahead} jobs ahead in the {kind} queue (first in, first out), {state.busy} running"
+    idle = max(0, len(state.online) - state.busy)
     if ahead < idle:
         wait = settings.poll_seconds
-    elif per_trial is not None:
-        planned = session.scalar(select(func.avg(JobRow.planned)).where(JobRow.station_kind == kind)) or 1
-        wait = math.ceil((ahead - idle + 1) / len(online)) * per_trial * float(planned)
+    elif state.per_trial is not None:
+        wait = math.ceil((ahead - idle + 1) / len(state.online)) * state.per_trial * state.mean_planned
     else:
         wait = None  # no finished job yet to time one by
     info["estimated_start"] = now + timedelta(seconds=wait) if wait is not None else None

@@ -83,7 +83,7 @@ class RobotTrials:
     def run(self, job, trial: dict[str, Any]) -> TrialResult:
         from sim2real.robot.runtime import run_episodes
 
-        records = run_episodes(self.robot, job["endpoint"], job["task"], None, episodes=1)
+        records = run_episodes(self.robot, job["endpoint"], job["task"], None, episodes=1, seed=int(trial["seed"]))
         if not records:
             raise Sim2RealError("the robot runtime ended the trial without an episode")
         record = records[0]
