@@ -159,3 +159,47 @@ def test_migration_matches_the_models(database):
                 if not (isinstance(d, tuple) and d[0] == "remove_table")]
     engine.dispose()
     assert diff == []
+
+
+def run_job(platform, station, successes):
+    job = platform.lease(station)["job"]
+    for index, success in enumerate(successes):
+        platform.upload_trial(station, job["id"], job["lease"], index, f"k{job['id']}.{index}.{job['lease']}", success)
+    assert platform.finish(station, job["id"], job["lease"])["state"] == "done"
+    return job
+
+
+def test_leaderboard_ranks_with_intervals_and_sim_real_agreement(seeded):
+    from sim2real.platform.admin import add_benchmark, add_station, add_token
+    from sim2real.platform.leaderboard import agreement, condition_table, leaderboard
+
+    engine, who = seeded
+    add_benchmark(engine, "tiny-real", ["click_bell"], preset="smoke", kind="real", cameras=["head"], image_size=(32, 32))
+    add_station(engine, "arm-1", "real")
+    with Session(engine) as session:
+        real_station = authenticate(session, add_token(engine, "station", station="arm-1")["token"])
+    platform = platform_of(engine)
+    # two policies, each on the sim benchmark (both tasks, the same results) and on the real one
+    for user, name, sim, real in (("alice", "vla-a", [1, 1, 1, 1, 0], [1, 1, 0, 0, 0]),
+                                  ("bob", "vla-b", [1, 1, 0, 0, 0], [1, 0, 0, 0, 0])):
+        platform.submit(who[user], "tiny", "ws://127.0.0.1:9/", name)
+        run_job(platform, who["station"], [bool(x) for x in sim])
+        run_job(platform, who["station"], [bool(x) for x in sim])  # place_empty_cup
+        platform.submit(who[user], "tiny-real", "ws://127.0.0.1:9/", name)
+        run_job(platform, real_station, [bool(x) for x in real])
+
+    board = leaderboard(engine, "tiny")
+    assert [e["name"] for e in board["entries"]] == ["vla-a", "vla-b"]
+    top, second = board["entries"]
+    assert top["pooled"]["successes"] == 8 and top["pooled"]["trials"] == 10
+    assert top["tasks"]["click_bell"]["successes"] == 4 and top["tasks"]["click_bell"]["trials"] == 5
+    assert top["pooled"]["low"] < 0.8 < top["pooled"]["high"] and top["vs_above"] is None
+    assert 0 < second["vs_above"]["p_value"] <= 1
+    real = agreement(engine, "tiny-real")
+    assert {(p["policy"], p["sim"], p["real"]) for p in real["points"]} == {("alice/vla-a", 0.8, 0.4),
+                                                                          ("bob/vla-b", 0.4, 0.2)}
+    assert real["per_task"]["click_bell"]["mmrv"] == 0.0  # both rank them the same way
+    assert agreement(engine, "tiny") is None
+    view = platform.submission(who["alice"], board["entries"][0]["submission"])
+    table = condition_table(view["trials"], "vla-a")
+    assert sum(row["trials"] for row in table) == 10 and {row["factor"] for row in table} >= {"base", "background"}

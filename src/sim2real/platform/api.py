@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sim2real.errors import Sim2RealError
 from sim2real.platform.auth import Principal, RateLimiter, authenticate
 from sim2real.platform.errors import Forbidden, PlatformError, Unauthorized
-from sim2real.platform.leaderboard import leaderboard
+from sim2real.platform.leaderboard import agreement, leaderboard
 from sim2real.platform.schemas import FinishRequest, HeartbeatRequest, SubmitRequest, TrialUpload
 from sim2real.platform.service import Platform
 
@@ -30,7 +30,7 @@ def add_api(app: FastAPI, platform: Platform, video_dir: FilePath) -> None:
     def principal(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
         if credentials is None:
             raise Unauthorized("invalid token: (none); allowed: Authorization: Bearer TOKEN")
-        with Session(platform.engine) as session:
+        with Session(platform.reader) as session:
             who = authenticate(session, credentials.credentials)
         if who is None:
             raise Unauthorized("invalid token: unknown or revoked; allowed: a token the admin issued")
@@ -51,7 +51,7 @@ def add_api(app: FastAPI, platform: Platform, video_dir: FilePath) -> None:
 
     @router.get("/leaderboard/{benchmark}", summary="a benchmark's public leaderboard")
     def board(benchmark: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
-        return leaderboard(platform.engine, benchmark)
+        return {**leaderboard(platform.reader, benchmark), "agreement": agreement(platform.reader, benchmark)}
 
     @router.get("/stations", summary="the stations, their state and last heartbeat")
     def stations() -> list[dict[str, Any]]:

@@ -63,12 +63,47 @@ def leaderboard(engine: Engine, benchmark: str) -> dict[str, Any]:
             "preset": bench.preset, "entries": rows}
 
 
-def conditions(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Success per (task, factor, level) from a submission's trial views."""
-    cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for t in trials:
-        cell = cells[(t["task"], t["factor"], t["level"])]
-        cell[0] += int(t["success"])
-        cell[1] += 1
-    return [{"task": task, "factor": factor, "level": level, **rate(s, n)}
-            for (task, factor, level), (s, n) in sorted(cells.items())]
+def condition_table(trials: list[dict[str, Any]], policy: str) -> list[dict[str, Any]]:
+    """A submission's per-condition rows (the protocol's Tables 5-8: per task, each factor and
+    level with its Wilson interval), from its trial views."""
+    from sim2real.protocol.records import TrialOutcome
+    from sim2real.protocol.report import condition_rows
+
+    outcomes = [TrialOutcome(task=t["task"], plan=str(t["job"]), trial=t["index"], factor=t["factor"],
+                             level=t["level"], policy=policy, success=t["success"], progress=t["progress"])
+                for t in trials]
+    table = []
+    for row in condition_rows(outcomes):
+        for factor, levels in row.levels.items():
+            for level, count in levels.items():
+                table.append({"task": row.task, "factor": factor, "level": level,
+                              **rate(count.successes, count.trials)})
+    return table
+
+
+def agreement(engine: Engine, benchmark: str) -> dict[str, Any] | None:
+    """Sim-vs-real agreement on a real benchmark: the submissions (same user and name) that also
+    have a sim evaluation of the same task; Pearson r and MMRV per task over those policies."""
+    from sim2real.protocol.report import mmrv, pearson
+
+    board = leaderboard(engine, benchmark)
+    if board["station_kind"] != "real":
+        return None
+    with Session(engine) as session:
+        sim_names = session.scalars(select(BenchmarkRow.name).where(BenchmarkRow.station_kind == "sim")).all()
+    sim_rates: dict[tuple[str, str, str], float] = {}
+    for name in sim_names:
+        for entry in leaderboard(engine, name)["entries"]:
+            for task, r in entry["tasks"].items():
+                if r["trials"]:
+                    sim_rates[(entry["user"], entry["name"], task)] = r["rate"]
+    points = [{"task": task, "policy": f"{e['user']}/{e['name']}", "sim": sim_rates[(e["user"], e["name"], task)],
+               "real": r["rate"]}
+              for e in board["entries"] for task, r in e["tasks"].items()
+              if r["trials"] and (e["user"], e["name"], task) in sim_rates]
+    per_task = {}
+    for task in dict.fromkeys(p["task"] for p in points):
+        mine = [p for p in points if p["task"] == task]
+        sim, real = [p["sim"] for p in mine], [p["real"] for p in mine]
+        per_task[task] = {"policies": len(mine), "pearson_r": pearson(sim, real), "mmrv": mmrv(sim, real)}
+    return {"points": points, "per_task": per_task}

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from sim2real.platform.errors import NotFound
-from sim2real.platform.leaderboard import conditions, leaderboard
+from sim2real.platform.leaderboard import agreement, condition_table, leaderboard
 from sim2real.platform.service import Platform
 
 HERE = Path(__file__).parent
@@ -33,18 +33,21 @@ def add_pages(app: FastAPI, platform: Platform, video_dir: Path) -> None:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request):
-        boards = [leaderboard(platform.engine, b["name"]) for b in platform.benchmarks()]
+        boards = [board(b["name"]) for b in platform.benchmarks()]
         return templates.TemplateResponse(request, "leaderboard.html", {"boards": boards})
+
+    def board(name: str) -> dict:
+        return {**leaderboard(platform.reader, name), "agreement": agreement(platform.reader, name)}
 
     @app.get("/benchmarks/{name}", response_class=HTMLResponse, include_in_schema=False)
     def benchmark(request: Request, name: str):
-        return templates.TemplateResponse(request, "leaderboard.html", {"boards": [leaderboard(platform.engine, name)]})
+        return templates.TemplateResponse(request, "leaderboard.html", {"boards": [board(name)]})
 
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse, include_in_schema=False)
     def submission(request: Request, submission_id: int):
         view = platform.submission(None, submission_id)
         return templates.TemplateResponse(request, "submission.html",
-                                          {"s": view, "conditions": conditions(view["trials"])})
+                                          {"s": view, "conditions": condition_table(view["trials"], view["name"])})
 
     @app.get("/stations", response_class=HTMLResponse, include_in_schema=False)
     def stations(request: Request):

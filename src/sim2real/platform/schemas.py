@@ -22,8 +22,8 @@ class SubmitRequest(Strict):
 
 
 class HeartbeatRequest(Strict):
-    job: int | None = Field(None, ge=1, le=2**31 - 1)
-    lease: str | None = Lease
+    job: int | None = Field(None, ge=1, le=2**31 - 1, description="the job held (none: the station is idle)")
+    lease: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")
 
 
 class TrialUpload(Strict):

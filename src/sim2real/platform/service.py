@@ -30,14 +30,17 @@ def benchmark_view(row: BenchmarkRow) -> dict[str, Any]:
 class Platform:
     def __init__(self, engine: Engine, queue: QueueSettings | None = None,
                  probe: MetadataProbe = fetch_metadata) -> None:
+        from sim2real.platform.db import reader_for
+
         self.engine = engine
+        self.reader = reader_for(engine)  # pages and status polls never queue behind a writer
         self.queue = queue or QueueSettings()
         self.probe = probe  # the endpoint's metadata (tests of the API's edges may pass their own)
 
     # ---- benchmarks -------------------------------------------------------------------------
 
     def benchmarks(self) -> list[dict[str, Any]]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             return [benchmark_view(b) for b in session.scalars(select(BenchmarkRow).order_by(BenchmarkRow.id))]
 
     def benchmark(self, session: Session, name: str) -> BenchmarkRow:
@@ -103,7 +106,7 @@ class Platform:
         return row
 
     def submission(self, who: Principal | None, submission_id: int) -> dict[str, Any]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             if who is None:
                 row = session.get(SubmissionRow, submission_id)
                 if row is None or not row.public:
@@ -113,7 +116,7 @@ class Platform:
             return self._view(session, row, trials=True)
 
     def submissions(self, who: Principal) -> list[dict[str, Any]]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             query = select(SubmissionRow).order_by(SubmissionRow.id.desc()).limit(200)
             if not who.is_admin:
                 query = query.where(SubmissionRow.user_id == who.user_id)
@@ -146,7 +149,7 @@ class Platform:
         return self.submission(who, submission_id)
 
     def job(self, who: Principal, job_id: int) -> dict[str, Any]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             job = session.get(JobRow, job_id)
             if job is None:
                 raise NotFound(f"invalid job: {job_id}; allowed: a job of your own submissions")
@@ -266,7 +269,7 @@ class Platform:
             return {"id": job.id, "state": job.state, "recorded": recorded, "planned": job.planned}
 
     def stations(self) -> list[dict[str, Any]]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             now = utcnow()
             out = []
             for s in session.scalars(select(StationRow).order_by(StationRow.id)):

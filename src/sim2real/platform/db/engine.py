@@ -28,3 +28,11 @@ def open_database(database: str | Path, pool_size: int | None = None) -> Engine:
         shown = make_url(url).render_as_string(hide_password=True)
         raise Sim2RealError(f"cannot open the platform database {shown}: {str(error.orig).strip()}") from None
     return engine
+
+
+def reader_for(engine: Engine) -> Engine:
+    """An engine for reads only: on SQLite its transactions do not take the write lock (WAL
+    readers see the last commit and never wait); elsewhere the engine itself."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), immediate=False)

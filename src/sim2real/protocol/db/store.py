@@ -48,8 +48,9 @@ def database_url(value: str | Path) -> str:
                         "sqlite:///PATH or postgresql://USER@HOST:PORT/NAME")
 
 
-def make_engine(url: str, pool_size: int | None = None) -> Engine:
-    """An engine for a database URL (SQLite: WAL, writers serialised by BEGIN IMMEDIATE)."""
+def make_engine(url: str, pool_size: int | None = None, immediate: bool = True) -> Engine:
+    """An engine for a database URL (SQLite: WAL, writers serialised by BEGIN IMMEDIATE;
+    `immediate=False` for an engine that only reads, whose readers then never wait)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -66,7 +67,7 @@ def make_engine(url: str, pool_size: int | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     pool = {"pool_size": pool_size, "max_overflow": pool_size} if pool_size else {}
