@@ -126,7 +126,14 @@ class Station:
         """Lease and run jobs until `max_jobs` are done or nothing came for `idle_exit` s."""
         done, idle_since = 0, time.monotonic()
         while max_jobs is None or done < max_jobs:
-            reply = self.client.post("/api/station/lease")
+            try:
+                reply = self.client.post("/api/station/lease")
+            except PlatformError:
+                raise  # refused (a revoked token, a station removed): the operator must act
+            except Sim2RealError as error:  # unreachable: keep asking
+                self.log(str(error))
+                time.sleep(self.poll_seconds)
+                continue
             job = reply.get("job")
             if job is None:
                 if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
@@ -165,6 +172,9 @@ class Station:
             return self._finish(job_id, lease, None)
         except PlatformError as error:  # the lease was taken away between heartbeats
             self.log(f"job {job_id}: {error}")
+            return None
+        except Sim2RealError as error:  # the platform stayed unreachable through the retries
+            self.log(f"job {job_id}: {error}; the job returns to the queue when its lease expires")
             return None
         finally:
             beat.stop()

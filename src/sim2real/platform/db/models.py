@@ -10,9 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from sim2real.protocol.db.models import utcnow  # noqa: F401  (the trial store's clock, used from here too)
 
 
 def aware(moment: datetime | None) -> datetime | None:
