@@ -24,7 +24,7 @@ def live(tmp_path_factory):
     engine = open_database(database)
     add_benchmark(engine, "tiny-real", ["click_bell"], preset="smoke", kind="real", cameras=["head"], image_size=(32, 32))
     engine.dispose()
-    server = PlatformServer(database, folder)
+    server = PlatformServer(database, folder, lease_seconds=30)  # online = spoke within 30 s
     policy = PolicyServer("expert", folder)
     yield server, policy, tokens
     policy.stop()
