@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim2real.train.checkpoint import load_checkpoint
+from sim2real.policy.vla.checkpoint import load_checkpoint
 
 
 def test_torchrun_two_processes_train_one_model(click_bell_demos, tmp_path):

@@ -11,7 +11,7 @@ from sim2real.errors import Sim2RealError
 from sim2real.policy.vla.config import preset
 from sim2real.policy.vla.model import ReferenceVLA, from_bins, to_bins
 from sim2real.policy.vla.policy import VLAPolicy
-from sim2real.train.checkpoint import load_checkpoint
+from sim2real.policy.vla.checkpoint import load_checkpoint
 from sim2real.train.sft import SFTConfig, train_sft
 
 

@@ -1,13 +1,17 @@
-"""Resolve a policy SPEC from the command line into a Policy."""
+"""Resolve a policy SPEC from the command line into a Policy.
+
+A path is recognised by what it holds, not by its name: a file written by `train sft` is a
+checkpoint whatever its suffix. A path that is not a policy gets one line saying what it is.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sim2real.errors import invalid
 from sim2real.core.policy import Policy
+from sim2real.errors import Sim2RealError
 
-SPEC_HELP = "expert, zero, replay:ACTIONS.npy, ws://HOST:PORT, or a VLA checkpoint (.pt)"
+SPEC_HELP = "expert, zero, replay:ACTIONS.npy, ws://HOST:PORT, or a VLA checkpoint file"
 
 
 def load_policy(spec: str) -> Policy:
@@ -23,8 +27,28 @@ def load_policy(spec: str) -> Policy:
         from sim2real.policy.client import RemotePolicy
 
         return RemotePolicy(spec)
-    if spec.endswith(".pt"):
+    from sim2real.policy.vla.checkpoint import looks_like_torch_file
+
+    path = Path(spec)
+    if path.is_file() and looks_like_torch_file(path):
         from sim2real.policy.vla.policy import VLAPolicy
 
-        return VLAPolicy.load(Path(spec))
-    raise invalid("policy", spec, SPEC_HELP)
+        return VLAPolicy.load(path)  # a torch file that is not ours is refused there, in one line
+    raise Sim2RealError(f"invalid policy: {spec!r} is {describe_path(path)}; allowed: {SPEC_HELP}")
+
+
+def describe_path(path: Path) -> str:
+    """What a path that is not a policy holds, in words, with the command it was probably for."""
+    if not path.exists():
+        return "neither a built-in policy nor an existing file"
+    if path.is_dir():
+        if (path / "meta" / "info.json").is_file():
+            return (f"a dataset folder, not a policy (train one on it: sim2real train sft --data "
+                    f"{path} --out CKPT)")
+        if (path / "summary.json").is_file():
+            return "an evaluation results folder, not a policy"
+        return "a folder, not a checkpoint file"
+    if path.suffix == ".npy":
+        return f"a NumPy file (to replay its actions, use replay:{path})"
+    size = path.stat().st_size
+    return f"a {size}-byte file that is not a checkpoint (not a torch archive)"

@@ -22,7 +22,7 @@ from sim2real.policy.vla.config import VLAConfig, preset
 from sim2real.policy.vla.model import ReferenceVLA
 from sim2real.policy.vla.normalize import Bounds
 from sim2real.policy.vla.vision import load_encoder_weights, read_encoder_weights
-from sim2real.train.checkpoint import load_checkpoint, save_checkpoint
+from sim2real.policy.vla.checkpoint import load_checkpoint, save_checkpoint
 from sim2real.train.data import TrainingFrames
 from sim2real.train.schedule import warmup_cosine
 

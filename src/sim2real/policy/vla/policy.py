@@ -37,7 +37,7 @@ class VLAPolicy:
 
     @classmethod
     def load(cls, path: Path | str, device: str | None = None) -> "VLAPolicy":
-        from sim2real.train.checkpoint import load_checkpoint
+        from sim2real.policy.vla.checkpoint import load_checkpoint
 
         payload = load_checkpoint(Path(path))
         config = VLAConfig(**payload["config"])
