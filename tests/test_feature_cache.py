@@ -7,7 +7,7 @@ import torch
 from sim2real.data.reader import Dataset
 from sim2real.policy.vla.config import preset
 from sim2real.policy.vla.efficientnet import FiLMEfficientNet
-from sim2real.policy.vla.images import resize_square
+from sim2real.policy.transforms import resize_square
 from sim2real.train.features import (CachedFeatures, FeatureViews, cache_file, cache_key,
                                      ensure_cache, live_features)
 

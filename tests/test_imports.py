@@ -49,11 +49,7 @@ ROOMS: tuple[str, ...] = (
 PACKAGE_ROOMS = {"__init__": "env", "__main__": "cli", "config_file": "settings"}
 
 # Upward imports waiting for a change owned elsewhere: (importer room, imported room) -> why.
-KNOWN_PENDING: dict[tuple[str, str], str] = {
-    # The checkpoint format moves next to the model (policy/vla/) in branch `trainckpt`; until it
-    # lands, VLAPolicy loads checkpoints through train.checkpoint.
-    ("policy", "train"): "checkpoint move (branch trainckpt)",
-}
+KNOWN_PENDING: dict[tuple[str, str], str] = {}
 
 
 def module_room(parts: tuple[str, ...]) -> str:

@@ -123,13 +123,27 @@ def test_a_stateful_policy_gets_an_instance_per_connection(observation):
     ],
 )
 def test_observations_are_checked_against_the_metadata_and_errors_name_the_key(observation, change, message):
+    """The server's own check, for any client (openpi's sends raw messages like these)."""
+    server = ServerThread(SeeingPolicy)
+    try:
+        sent = {k: v for k, v in {**observation, **change}.items() if v is not None}
+        with connect(server.url) as socket:
+            unpackb(socket.recv(timeout=30))  # metadata
+            socket.send(packb(sent))
+            reply = socket.recv(timeout=30)
+            assert isinstance(reply, str) and re.search(message, reply), reply
+            socket.send(packb(observation))  # the connection stays usable
+            assert unpackb(socket.recv(timeout=30))["actions"].shape == (1, 14)
+    finally:
+        server.stop()
+
+
+def test_our_client_sends_images_at_the_size_the_server_declared(observation):
     server = ServerThread(SeeingPolicy)
     try:
         client = RemotePolicy(server.url)
-        sent = {k: v for k, v in {**observation, **change}.items() if v is not None}
-        with pytest.raises(PolicyError, match=message):
-            client.infer([sent])
-        assert client.infer([observation]).shape == (1, 1, 14)  # the connection stays usable
+        larger = {**observation, "images/head": np.zeros((48, 64, 3), np.uint8)}
+        assert client.infer([larger]).shape == (1, 1, 14)  # resized by the client, as our VLA resizes
         client.close()
     finally:
         server.stop()

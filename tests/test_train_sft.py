@@ -127,7 +127,7 @@ def test_pretrained_vision_weights_are_loaded_into_every_camera(click_bell_demos
         wrong = ReferenceVLA(preset(size, encoder="vit", cameras=("head",))).encoders["head"]
         torch.save(wrong.state_dict(), tmp_path / f"{size}_vit.pt")
         with pytest.raises(Sim2RealError, match="invalid vision weights"):
-            train_sft(config.model_copy(update={"vision_weights": tmp_path / f"{size}_vit.pt"}))
+            train_sft(config.model_copy(update={"vision_weights": tmp_path / f"{size}_vit.pt", "overwrite": True}))
 
 
 @pytest.mark.parametrize("encoder", ["vit", "resnet"])

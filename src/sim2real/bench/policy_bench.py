@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from sim2real.policy.transforms import Normalisation
 from sim2real.policy.vla.config import LANGUAGE_DIM, preset
 from sim2real.policy.vla.model import ReferenceVLA
-from sim2real.policy.vla.normalize import Bounds
 from sim2real.policy.vla.policy import VLAPolicy
 
 INSTRUCTION = "Click the silver bell."
@@ -36,8 +36,7 @@ def _random_policy(size: str, device: torch.device) -> VLAPolicy:
     """A preset with random weights and unit bounds: latency does not depend on the values."""
     torch.manual_seed(0)
     model = ReferenceVLA(preset(size, cameras=CAMERAS))
-    unit = Bounds(np.full(14, -1.0, dtype=np.float32), np.full(14, 1.0, dtype=np.float32))
-    return VLAPolicy(model, unit, unit, device)
+    return VLAPolicy(model, Normalisation.unit(), device)
 
 
 def _observation(policy: VLAPolicy, rng: np.random.Generator) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import numpy as np
 from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import connect
 
+from sim2real.core.contract import IMAGE_PREFIX
 from sim2real.core.environment import Observation
 from sim2real.core.policy import PolicyError, PolicyMetadata, only_observation
 from sim2real.core.records import EpisodeInfo
@@ -57,10 +58,26 @@ class RemotePolicy:
             self._request({"reset": episode.as_dict() if episode else {}})
 
     def infer(self, observations: Sequence[Observation]) -> np.ndarray:
-        reply = self._request(dict(only_observation(observations, self.url)))
+        reply = self._request(self._fit_images(only_observation(observations, self.url)))
         if "actions" not in reply:
             raise PolicyError(f"policy server replied without 'actions': keys {sorted(reply)}")
         return np.asarray(reply["actions"])[None]
+
+    def _fit_images(self, observation: Observation) -> dict[str, Any]:
+        """The observation with every image at the size the server declared (a robot's cameras
+        or an env rendering for another policy may give other sizes), resized as our own VLA
+        resizes its inputs."""
+        message = dict(observation)
+        if not self.metadata.image_size:
+            return message
+        width, height = self.metadata.image_size
+        for key, value in observation.items():
+            image = np.asarray(value)
+            if key.startswith(IMAGE_PREFIX) and image.ndim == 3 and image.shape[:2] != (height, width):
+                from sim2real.policy.transforms import resize_images
+
+                message[key] = resize_images(image[None], height, width)[0].numpy()
+        return message
 
     def close(self) -> None:
         self._connection.close()

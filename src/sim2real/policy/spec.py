@@ -11,7 +11,7 @@ from pathlib import Path
 from sim2real.core.policy import Policy
 from sim2real.errors import Sim2RealError
 
-SPEC_HELP = "expert, zero, replay:ACTIONS.npy, ws://HOST:PORT, or a VLA checkpoint file"
+SPEC_HELP = "expert, zero, replay:ACTIONS.npy, ws://HOST:PORT, or a VLA checkpoint file (CKPT.pt; recognised by its content, any name)"
 
 
 def load_policy(spec: str) -> Policy:

@@ -2,7 +2,8 @@
 
 A sample is frame t of an episode: the images and state at t, the instruction, and the K
 actions t..t+K-1 (the last action repeats past the episode's end, so every frame is usable).
-Several datasets are mixed by pooling their frames.
+Several datasets are mixed by pooling their frames. Normalisation bounds come from the datasets'
+meta/stats.json (`sim2real.policy.transforms.Normalisation`), not from these frames.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sim2real.data.layout import video_file
 from sim2real.data.reader import Dataset
 from sim2real.errors import Sim2RealError
-from sim2real.policy.vla.images import resize_square
+from sim2real.policy.transforms import resize_square
 from sim2real.policy.vla.language import InstructionEncoder
 
 
@@ -38,24 +40,10 @@ class TrainingFrames:
     instructions: list[str]
     instruction_embeddings: np.ndarray  # len(instructions) x 384
 
-    @property
-    def action_low(self) -> np.ndarray:
-        return np.quantile(self.actions.numpy(), 0.01, axis=0)
-
-    @property
-    def action_high(self) -> np.ndarray:
-        return np.quantile(self.actions.numpy(), 0.99, axis=0)
-
-    @property
-    def state_low(self) -> np.ndarray:
-        return np.quantile(self.states.numpy(), 0.01, axis=0)
-
-    @property
-    def state_high(self) -> np.ndarray:
-        return np.quantile(self.states.numpy(), 0.99, axis=0)
-
     @classmethod
     def load(cls, roots: Sequence[Path], cameras: Sequence[str], size: int) -> TrainingFrames:
+        """Every frame of every dataset, images resized to the model's input (the datasets'
+        files are checked by `data.validate.check_readable` before)."""
         images: dict[str, list[torch.Tensor]] = {c: [] for c in cameras}
         states, actions, ends, instruction_ids = [], [], [], []
         instructions: dict[str, int] = {}
@@ -71,9 +59,10 @@ class TrainingFrames:
                 episode = dataset.episode(index)
                 length = len(episode.actions)
                 for camera in cameras:
-                    frames = dataset.frames(index, camera)
+                    frames = _decoded(dataset, index, camera)
                     if len(frames) != length:
-                        raise Sim2RealError(f"{root} episode {index}: {camera} has {len(frames)} frames, data {length}")
+                        raise Sim2RealError(f"dataset {root}: episode {index}: {camera} has {len(frames)} "
+                                            f"frames, data {length}")
                     images[camera].append(resize_square(frames, size))
                 states.append(torch.as_tensor(episode.states))
                 actions.append(torch.as_tensor(episode.actions))
@@ -107,3 +96,13 @@ class TrainingFrames:
             actions=self.actions[steps],
             instruction_ids=self.instruction_ids[frames],
         )
+
+
+def _decoded(dataset: Dataset, index: int, camera: str) -> np.ndarray:
+    """An episode's frames; a video whose header was fine but whose frames are not gets one line."""
+    try:
+        return dataset.frames(index, camera)
+    except Exception as error:
+        path = video_file(dataset.root, camera, index).relative_to(dataset.root)
+        raise Sim2RealError(f"dataset {dataset.root}: episode {index}: corrupt {path} "
+                            f"({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None

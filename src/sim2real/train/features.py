@@ -101,7 +101,7 @@ def ensure_cache(root: Path, camera: str, encoder, config: VLAConfig, views: Fea
 
 def _build(root: Path, camera: str, encoder, config: VLAConfig, views: FeatureViews, key: dict,
            path: Path, on_frames: Callable[[int], None] | None) -> None:
-    from sim2real.policy.vla.images import resize_square
+    from sim2real.policy.transforms import resize_square
 
     dataset = Dataset(root)
     total = int(dataset.info["total_frames"])

@@ -3,6 +3,8 @@
 Several datasets are mixed frame by frame; images get OpenVLA-OFT's augmentation; the learning
 rate warms up then decays; gradients are clipped; mixed precision (bf16) on GPU; DDP when run
 under `torchrun`; tensorboard logs; checkpoints with optimiser state that `--resume` continues.
+Everything that can be wrong with the output path, the datasets or a resumed run's settings is
+checked before the first step (`train/resume.py`, `data/validate.py`).
 """
 
 from __future__ import annotations
@@ -10,47 +12,23 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
-from sim2real.policy.vla.augment import colour_jitter, random_resized_crop
+from sim2real.data.validate import check_readable
+from sim2real.policy.transforms import Normalisation, model_images
+from sim2real.policy.vla.checkpoint import load_checkpoint, save_checkpoint
 from sim2real.policy.vla.config import VLAConfig, preset
 from sim2real.policy.vla.model import ReferenceVLA
-from sim2real.policy.vla.normalize import Bounds
 from sim2real.policy.vla.vision import load_encoder_weights, read_encoder_weights
-from sim2real.policy.vla.checkpoint import load_checkpoint, save_checkpoint
+from sim2real.train.config import SFTConfig
 from sim2real.train.data import TrainingFrames
+from sim2real.train.resume import check_output, check_same_data, continue_run, dataset_summary
 from sim2real.train.schedule import warmup_cosine
 
-
-class SFTConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    data: tuple[Path, ...]
-    out: Path
-    model: Literal["tiny", "base"] = "tiny"
-    head: Literal["continuous", "discrete"] = "continuous"
-    encoder: Literal["vit", "resnet"] | None = None  # None = the preset's encoder
-    cameras: tuple[str, ...] | None = None  # None = the preset's cameras
-    steps: int = Field(1000, ge=1)
-    batch_size: int = Field(32, ge=1)
-    learning_rate: float = Field(3e-4, gt=0, le=1)
-    warmup_steps: int = Field(100, ge=0)
-    weight_decay: float = Field(0.01, ge=0)
-    grad_clip: float = Field(1.0, gt=0)
-    augment: bool = True
-    seed: int = 0
-    checkpoint_every: int = Field(500, ge=1)
-    log_dir: Path | None = None  # tensorboard; default: <out>.logs
-    resume: bool = False
-    # A state dict of one camera encoder (FiLMViT or FiLMResNet) saved with torch.save, loaded
-    # into every camera's encoder before training (FiLM layers the file lacks keep their
-    # initialisation).
-    vision_weights: Path | None = None
+__all__ = ["SFTConfig", "train_sft"]
 
 
 class Distributed:
@@ -78,57 +56,63 @@ class Distributed:
             torch.distributed.destroy_process_group()
 
 
-def prepare_images(batch_images: dict[str, torch.Tensor], size: int, augment: bool,
-                   generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """uint8 B x S x S x 3 -> float B x 3 x size x size in [0, 1], augmented when training."""
-    from sim2real.policy.vla.augment import centre_crop
-
-    prepared = {}
-    for camera, images in batch_images.items():
-        x = images.permute(0, 3, 1, 2).float() / 255.0
-        if augment:
-            x = colour_jitter(random_resized_crop(x, size, generator=generator), generator=generator)
-        else:
-            x = centre_crop(x, size)
-        prepared[camera] = x
-    return prepared
+def _model_config(config: SFTConfig) -> VLAConfig:
+    overrides: dict[str, Any] = {"head": config.head}
+    if config.cameras is not None:
+        overrides["cameras"] = config.cameras
+    if config.encoder is not None:
+        overrides["encoder"] = config.encoder
+    return preset(config.model, **overrides)
 
 
-def _check_resumable(config: SFTConfig, saved: VLAConfig) -> None:
-    """A resumed run continues the checkpoint's model: asking for another one is a mistake."""
-    from sim2real.errors import Sim2RealError
+def _continue_schedule(optimiser: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LambdaLR,
+                       config: SFTConfig, step: int) -> None:
+    """After loading a resumed run's optimiser and scheduler: this run's learning rate, weight
+    decay, warmup and length from `step` on (the same values when nothing changed)."""
+    for group in optimiser.param_groups:
+        group["initial_lr"] = config.learning_rate
+        group["weight_decay"] = config.weight_decay
+        group["lr"] = config.learning_rate * warmup_cosine(step, config.steps, config.warmup_steps)
+    scheduler.base_lrs = [config.learning_rate] * len(optimiser.param_groups)
+    scheduler._last_lr = [group["lr"] for group in optimiser.param_groups]
 
-    for field, asked, have in (("model", config.model, saved.size), ("head", config.head, saved.head),
-                               ("encoder", config.encoder or saved.encoder, saved.encoder)):
-        if asked != have:
-            raise Sim2RealError(
-                f"invalid {field}: {asked!r} with --resume; {config.out} holds a {have!r} {field} "
-                "(resume with the same settings, or write to another --out)"
-            )
+
+def _already_done(config: SFTConfig, step: int) -> dict[str, Any]:
+    return {"loss_first": None, "loss_last": None, "steps": step, "steps_this_run": 0,
+            "samples_per_second": 0.0, "seconds": 0.0, "checkpoint": str(config.out),
+            "already_at_step": step, "asked_steps": config.steps, "message": f"already at step {step}"}
 
 
-def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | None = None) -> dict[str, Any]:
-    """Train and return a summary: loss_first, loss_last, steps, samples_per_second, checkpoint."""
+def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | None = None,
+              on_start: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Train and return a summary: loss_first, loss_last, steps, samples_per_second, checkpoint.
+
+    `on_start(first_step, steps)` is called once before the first step, `on_step(step, loss,
+    samples_per_second)` after each (on the main process).
+
+    A resumed run whose checkpoint is already at `config.steps` or beyond trains nothing,
+    leaves the checkpoint untouched and says so (`already_at_step`)."""
+    check_output(config)
+    resumed = load_checkpoint(config.out) if config.resume and config.out.is_file() else None
+    history: list[dict[str, Any]] = []
+    if resumed is not None:
+        config, changes = continue_run(config, resumed)
+        if int(resumed["step"]) >= config.steps:
+            return _already_done(config, int(resumed["step"]))
+        history = [*resumed.get("resumes", []), {"step": int(resumed["step"]), "changes": changes}]
+    for root in config.data:
+        check_readable(root)
+    normalisation = Normalisation.from_datasets(config.data)
+    if resumed is not None:
+        check_same_data(config, normalisation, resumed)
+    vla_config = VLAConfig(**resumed["config"]) if resumed is not None else _model_config(config)
+    datasets = dataset_summary(config.data)
+    frames = TrainingFrames.load(config.data, vla_config.cameras, vla_config.image_size)
+    language = torch.as_tensor(frames.instruction_embeddings)
+
     dist = Distributed()
     torch.manual_seed(config.seed + dist.rank)
     generator = torch.Generator().manual_seed(config.seed + dist.rank)
-
-    resumed = load_checkpoint(config.out) if config.resume and config.out.is_file() else None
-    if resumed is not None:
-        vla_config = VLAConfig(**resumed["config"])
-        _check_resumable(config, vla_config)
-    else:
-        overrides = {"head": config.head}
-        if config.cameras is not None:
-            overrides["cameras"] = config.cameras
-        if config.encoder is not None:
-            overrides["encoder"] = config.encoder
-        vla_config = preset(config.model, **overrides)
-    frames = TrainingFrames.load(config.data, vla_config.cameras, vla_config.image_size)
-    action_bounds = Bounds(frames.action_low, frames.action_high)
-    state_bounds = Bounds(frames.state_low, frames.state_high)
-    language = torch.as_tensor(frames.instruction_embeddings)
-
     model = ReferenceVLA(vla_config).to(dist.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -144,8 +128,11 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
         optimiser.load_state_dict(resumed["optimizer"])
         scheduler.load_state_dict(resumed["scheduler"])
         start_step = int(resumed["step"])
+        _continue_schedule(optimiser, scheduler, config, start_step)
         if "sampler_rng" in resumed:  # the batches and augmentations continue where they were
             generator.set_state(resumed["sampler_rng"])
+        if "torch_rng" in resumed:  # dropout, when a model has it
+            torch.set_rng_state(resumed["torch_rng"])
     trained = model
     if dist.world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(
@@ -166,11 +153,13 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
             "scheduler": scheduler.state_dict(),
             "step": step,
             "sampler_rng": generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
             "config": vla_config.model_dump(mode="json"),
             "train_config": config.model_dump(mode="json"),
-            "normalisation": {"action": action_bounds.as_dict(), "state": state_bounds.as_dict()},
+            "resumes": history,
+            "normalisation": normalisation.as_dict(),
             "language_model": vla_config.language_model,
-            "datasets": [str(p) for p in config.data],
+            "datasets": datasets,
         })
 
     use_amp = dist.device.type == "cuda"
@@ -178,12 +167,14 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
     samples = 0
     started = time.perf_counter()
     model.train()
+    if on_start is not None and dist.main:
+        on_start(start_step, config.steps)
     for step in range(start_step, config.steps):
         batch = frames.sample(config.batch_size, vla_config.chunk_size, generator)
-        images = {c: v.to(dist.device) for c, v in prepare_images(
-            batch.images, vla_config.image_size, config.augment, generator).items()}
-        state = state_bounds.normalise(batch.state).to(dist.device)
-        target = action_bounds.normalise(batch.actions).to(dist.device)
+        images = {c: model_images(v, vla_config.image_size, config.augment, generator).to(dist.device)
+                  for c, v in batch.images.items()}
+        state = normalisation.state.normalise(batch.state).to(dist.device)
+        target = normalisation.action.normalise(batch.actions).to(dist.device)
         lang = language[batch.instruction_ids].to(dist.device)
         with torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=use_amp):
             prediction = trained(images, lang, state)
@@ -211,8 +202,8 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
     dist.close()
     window = max(1, min(10, len(losses) // 4))
     return {
-        "loss_first": float(np.mean(losses[:window])) if losses else None,
-        "loss_last": float(np.mean(losses[-window:])) if losses else None,
+        "loss_first": float(np.mean(losses[:window])),
+        "loss_last": float(np.mean(losses[-window:])),
         "steps": config.steps,
         "steps_this_run": len(losses),
         "samples_per_second": samples / elapsed if elapsed > 0 else 0.0,
@@ -220,4 +211,5 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
         "checkpoint": str(config.out),
         "device": str(dist.device),
         "parameters": sum(p.numel() for p in model.parameters()),
+        "changed": history[-1]["changes"] if history else {},
     }

@@ -10,42 +10,40 @@ import torch
 
 from sim2real.core.contract import image_key
 from sim2real.core.environment import Observation
-from sim2real.core.policy import PolicyMetadata
+from sim2real.core.policy import ActionSample, PolicyMetadata
 from sim2real.core.records import EpisodeInfo
 from sim2real.errors import Sim2RealError
-from sim2real.policy.vla.augment import centre_crop
+from sim2real.policy.transforms import Normalisation, model_images, resize_square
 from sim2real.policy.vla.config import VLAConfig
-from sim2real.policy.vla.images import resize_square
 from sim2real.policy.vla.language import InstructionEncoder
-from sim2real.policy.vla.model import ReferenceVLA
-from sim2real.policy.vla.normalize import Bounds
+from sim2real.policy.vla.model import ReferenceVLA, from_bins
 
 
 class VLAPolicy:
     """Runs a trained ReferenceVLA on a batch of observations; returns B x K x 14 absolute joint
     targets. Stateless between calls, so one instance serves any number of episodes at once."""
 
-    def __init__(self, model: ReferenceVLA, action_bounds: Bounds, state_bounds: Bounds,
+    def __init__(self, model: ReferenceVLA, normalisation: Normalisation,
                  device: str | torch.device = "cpu") -> None:
         self.model = model.eval().to(device)
         self.config: VLAConfig = model.config
-        self.action_bounds = action_bounds
-        self.state_bounds = state_bounds
+        self.normalisation = normalisation
         self.device = torch.device(device)
         self.language = InstructionEncoder()
         self._embeddings: dict[str, torch.Tensor] = {}  # instruction -> 384-vector, a pure cache
 
     @classmethod
-    def load(cls, path: Path | str, device: str | None = None) -> "VLAPolicy":
+    def load(cls, path: Path | str, device: str | None = None) -> VLAPolicy:
+        """The policy in a checkpoint; a discrete-head one can also sample (`SamplingVLAPolicy`)."""
         from sim2real.policy.vla.checkpoint import load_checkpoint
 
         payload = load_checkpoint(Path(path))
         config = VLAConfig(**payload["config"])
         model = ReferenceVLA(config)
         model.load_state_dict(payload["model"])
-        norms = payload["normalisation"]
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        return cls(model, Bounds.from_stats(norms["action"]), Bounds.from_stats(norms["state"]), device)
+        kind = SamplingVLAPolicy if config.head == "discrete" and cls is VLAPolicy else cls
+        return kind(model, Normalisation.from_dict(payload["normalisation"]), device)
 
     @property
     def metadata(self) -> PolicyMetadata:
@@ -65,6 +63,12 @@ class VLAPolicy:
 
     @torch.no_grad()
     def infer(self, observations: Sequence[Observation]) -> np.ndarray:
+        prediction = self.model(*self.inputs(observations))
+        return self._to_actions(self.model.actions(prediction))
+
+    def inputs(self, observations: Sequence[Observation]) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+        """The model's inputs for a batch of observations (images, language, state), on its
+        device: the same transforms training applies, without augmentation."""
         for observation in observations:
             missing = [c for c in self.config.cameras if image_key(c) not in observation]
             if missing:
@@ -76,13 +80,14 @@ class VLAPolicy:
         images = {}
         for camera in self.config.cameras:
             batch = np.stack([np.asarray(o[image_key(camera)]) for o in observations])
-            x = resize_square(batch, size).permute(0, 3, 1, 2).float().div(255.0)
-            images[camera] = centre_crop(x, size).to(self.device)
+            images[camera] = model_images(resize_square(batch, size), size).to(self.device)
         language = torch.stack([self._embedding(str(o["instruction"])) for o in observations])
         state = torch.as_tensor(np.stack([np.asarray(o["state"], dtype=np.float32) for o in observations]))
-        state = self.state_bounds.normalise(state).to(self.device)
-        prediction = self.model(images, language, state)
-        actions = self.action_bounds.denormalise(self.model.actions(prediction).float().cpu())
+        return images, language, self.normalisation.state.normalise(state).to(self.device)
+
+    def _to_actions(self, normalised: torch.Tensor) -> np.ndarray:
+        """Normalised B x K x 14 model outputs -> float64 absolute joint targets."""
+        actions = self.normalisation.action.denormalise(normalised.float().cpu())
         return actions.numpy().astype(np.float64)
 
     def _embedding(self, instruction: str) -> torch.Tensor:
@@ -90,3 +95,44 @@ class VLAPolicy:
             vector = self.language.encode([instruction])[0]
             self._embeddings[instruction] = torch.as_tensor(vector, device=self.device)
         return self._embeddings[instruction]
+
+
+class SamplingVLAPolicy(VLAPolicy):
+    """A discrete-head VLA as a `SamplingPolicy` (what GRPO fine-tunes): each of the K x 14
+    action tokens (bins) is drawn independently from softmax(logits / temperature) and can be
+    scored under the current weights. `infer` stays greedy (argmax), for evaluation."""
+
+    def __init__(self, model: ReferenceVLA, normalisation: Normalisation,
+                 device: str | torch.device = "cpu") -> None:
+        if model.config.head != "discrete":
+            raise Sim2RealError(
+                f"a {model.config.head}-head VLA has no action tokens to sample; train a discrete one "
+                "(sim2real train sft --head discrete)"
+            )
+        super().__init__(model, normalisation, device)
+
+    @torch.no_grad()
+    def sample(self, observations: Sequence[Observation], temperature: float,
+               generator: torch.Generator | None = None) -> ActionSample:
+        """Actions, tokens and their log-probabilities under softmax(logits / temperature), each
+        B x K x 14; `generator` (on the policy's device) makes the draw reproducible."""
+        if not temperature > 0:
+            raise Sim2RealError(f"invalid temperature: {temperature!r}; allowed: a number > 0")
+        logits = self.model(*self.inputs(observations)).float() / temperature
+        log_probs = torch.log_softmax(logits, dim=-1)
+        tokens = torch.multinomial(log_probs.exp().flatten(0, 2), 1, generator=generator).view(logits.shape[:-1])
+        chosen = log_probs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+        actions = self._to_actions(from_bins(tokens, self.config.bins))
+        return ActionSample(actions, tokens.cpu().numpy().astype(np.int64), chosen.cpu().numpy().astype(np.float32))
+
+    def log_prob(self, observations: Sequence[Observation], tokens: np.ndarray | torch.Tensor,
+                 temperature: float = 1.0) -> torch.Tensor:
+        """Differentiable log-probabilities (B x K x 14, on the policy's device) of `tokens`
+        under the current weights (temperature 1 unless given)."""
+        tokens = torch.as_tensor(np.asarray(tokens) if not isinstance(tokens, torch.Tensor) else tokens,
+                                 dtype=torch.long, device=self.device)
+        expected = (len(observations), self.config.chunk_size, self.config.action_dim)
+        if tuple(tokens.shape) != expected:
+            raise Sim2RealError(f"invalid tokens shape: {tuple(tokens.shape)}; allowed: {expected}")
+        logits = self.model(*self.inputs(observations)).float() / temperature
+        return torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
