@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -43,9 +44,10 @@ class Trajectory:
 class SamplingActor(Actor):
     """Samples chunks for every waiting slot in one batched call."""
 
-    def __init__(self, policy: SamplingPolicy, temperature: float) -> None:
+    def __init__(self, policy: SamplingPolicy, temperature: float, generator: Any = None) -> None:
         self.policy = policy
         self.temperature = temperature
+        self.generator = generator  # the policy's random source (None: its global one)
         self._open: dict[int, Trajectory] = {}
         self.finished: list[Trajectory] = []
 
@@ -55,7 +57,7 @@ class SamplingActor(Actor):
 
     def act(self, slots: Sequence[int], observations: Sequence[Observation]):
         try:
-            drawn = ask(lambda: self.policy.sample(observations, self.temperature))
+            drawn = ask(lambda: self._sample(observations))
             actions = ask(lambda: check_actions(drawn.actions, len(observations)))
         except PolicyError as error:
             return {slot: error for slot in slots}
@@ -65,6 +67,11 @@ class SamplingActor(Actor):
             trajectory.tokens.append(np.asarray(drawn.tokens[i]))
             trajectory.log_probs.append(np.asarray(drawn.log_probs[i], dtype=np.float32))
         return dict(zip(slots, actions, strict=True))
+
+    def _sample(self, observations: Sequence[Observation]):
+        if self.generator is None:
+            return self.policy.sample(observations, self.temperature)
+        return self.policy.sample(observations, self.temperature, generator=self.generator)
 
     def executed(self, slot: int, steps: int) -> None:
         self._open[slot].executed.append(steps)

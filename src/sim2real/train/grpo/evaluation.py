@@ -1,0 +1,50 @@
+"""Greedy (argmax) evaluation of the policy being trained, on fixed held-out seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sim2real.core.policy import Policy
+from sim2real.errors import Sim2RealError
+from sim2real.evaluate.engine import PolicyActor, RolloutEngine
+from sim2real.evaluate.envs import EnvSet
+from sim2real.evaluate.runner import solvable_seeds
+
+
+def held_out_seeds(tasks: Sequence[str], settings: dict[str, Any], first_seed: int,
+                   episodes: int) -> dict[str, list[int]]:
+    """Per task, the first `episodes` expert-solvable seeds from `first_seed` on."""
+    seeds = {}
+    for task in tasks:
+        search = solvable_seeds(task, settings, first_seed, episodes)
+        if len(search.chosen) < episodes:
+            raise Sim2RealError(f"the expert solves only {len(search.chosen)} of the {task} seeds "
+                                f"from {first_seed} on: too few held-out seeds for {episodes} episodes")
+        seeds[task] = search.chosen
+    return seeds
+
+
+@dataclass
+class GreedyResult:
+    successes: int
+    episodes: int
+    per_task: dict[str, list[int]]  # task -> [successes, episodes]
+
+
+class GreedyEvaluator:
+    """Runs the live policy (its `infer` is greedy) over the held-out seeds of every task."""
+
+    def __init__(self, policy: Policy, env_sets: dict[str, EnvSet], seeds: dict[str, list[int]],
+                 execute: int | None = None) -> None:
+        self.policy, self.env_sets, self.seeds, self.execute = policy, env_sets, seeds, execute
+
+    def run(self) -> GreedyResult:
+        per_task = {}
+        for task, seeds in self.seeds.items():
+            env_set = self.env_sets[task]
+            actor = PolicyActor(lambda: self.policy, env_set.size, first=self.policy)
+            records = RolloutEngine(env_set, actor, self.execute).run(seeds)
+            per_task[task] = [sum(r.success for r in records), len(records)]
+        return GreedyResult(sum(s for s, _ in per_task.values()), sum(n for _, n in per_task.values()), per_task)
