@@ -110,25 +110,31 @@ class Sim2RealEnv(gym.Env):
             params=self.initial_state.params,
             settings=self.settings.model_dump(mode="json"),
         )
-        return self._observation(), self._info()
+        return self.observe(), self._info()
 
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, StepInfo]:
         if self.initial_state is None:
             raise Sim2RealError("call reset() before step()")
-        action = self.validate_action(action)
-        self.data.ctrl[self.robot.ctrl_index] = self.robot.action_to_ctrl(action)
-        for _ in range(self.substeps):
-            mujoco.mj_step(self.model, self.data)
-            # Success is checked at every physics step (as RoboTwin 2.0), so brief events
-            # such as a press are not missed between control steps.
-            if not self.success and self.task.success(self.view):
-                self.success = True
+        self.apply_action(action)
+        self.advance(self.substeps)
         self.steps += 1
         if self.randomizer.frame_factors:  # after physics: the view changes, dynamics do not
             self.randomizer.next_frame()
         terminated = self.success
         truncated = not terminated and self.steps >= self.max_steps
-        return self._observation(), float(self.success), terminated, truncated, self._info()
+        return self.observe(), float(self.success), terminated, truncated, self._info()
+
+    def apply_action(self, action: np.ndarray) -> None:
+        """Set the servo targets to a validated action (physics does not advance)."""
+        self.data.ctrl[self.robot.ctrl_index] = self.robot.action_to_ctrl(self.validate_action(action))
+
+    def advance(self, physics_steps: int) -> None:
+        """Step the physics; success is checked at every physics step (as RoboTwin 2.0), so
+        brief events such as a press are not missed between control steps."""
+        for _ in range(physics_steps):
+            mujoco.mj_step(self.model, self.data)
+            if not self.success and self.task.success(self.view):
+                self.success = True
 
     def render(self):
         if self.cameras is None:
@@ -217,7 +223,8 @@ class Sim2RealEnv(gym.Env):
             self.data.qpos[mirrored] = ctrl[6 if side == "left" else 13]
         self.data.ctrl[self.robot.ctrl_index] = ctrl
 
-    def _observation(self) -> Observation:
+    def observe(self) -> Observation:
+        """Render the cameras and read the joints of the current physics state."""
         obs: Observation = {}
         if self.settings.cameras:
             for name, image in self.cameras.render_all(self.data).items():

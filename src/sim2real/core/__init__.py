@@ -15,12 +15,12 @@ from sim2real.core.contract import (
     IMAGE_PREFIX,
     image_key,
 )
-from sim2real.core.environment import Environment, StepInfo
+from sim2real.core.environment import Environment, StationStop, StepInfo
 from sim2real.core.policy import Policy, PolicyError, PolicyMetadata, SamplingPolicy
 from sim2real.core.records import EpisodeInfo, EpisodeRecord, EvalSummary
 
 __all__ = [
     "ACTION_DIM", "ACTION_NAMES", "CAMERA_NAMES", "CONTROL_HZ", "HOME_ACTION", "IMAGE_PREFIX",
     "Environment", "EpisodeInfo", "EpisodeRecord", "EvalSummary", "Policy", "PolicyError",
-    "PolicyMetadata", "SamplingPolicy", "StepInfo", "image_key",
+    "PolicyMetadata", "SamplingPolicy", "StationStop", "StepInfo", "image_key",
 ]

@@ -23,6 +23,12 @@ class StepInfo(TypedDict, total=False):
     episode: EpisodeInfo  # what decided the episode (task, seed, instruction, settings)
     randomization: dict[str, Any]  # every effective randomization parameter of this frame
     control_hz: float  # the rate actions are executed at
+    metrics: dict[str, Any]  # what a real station measured so far (safety clamps, loop jitter)
+
+
+class StationStop(RuntimeError):
+    """The station ended the episode itself (a safety stop, lost hardware, an operator's stop).
+    Raised from `step`; its text is the episode's failure, as it stands."""
 
 
 @runtime_checkable

@@ -44,6 +44,8 @@ class EpisodeRecord:
     settings: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     instruction: str = ""
+    # What a real station measured (safety clamps, control-loop jitter, latencies); empty in sim.
+    metrics: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,6 +4,7 @@ meta/info.json, meta/stats.json, meta/tasks.parquet, meta/episodes/..., and the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,12 @@ def episode_stat_columns(per_episode: dict[str, list[dict[str, list]]]) -> dict[
             for feature, episodes in per_episode.items() for stat in episodes[0]}
 
 
-def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
+Card = Callable[[dict[str, Any], list[dict[str, Any]]], str]
+
+
+def finalize(root: Path, settings: dict[str, Any], card: Card | None = None,
+             robot_type: str = "dual_widowx_ai") -> dict[str, Any]:
+    """`card` writes the dataset's README (default: a simulated expert dataset's)."""
     records = load_records(root)
     if not records:
         raise Sim2RealError(f"{root} has no finished episodes")
@@ -133,7 +139,7 @@ def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
 
     info = {
         "codebase_version": layout.CODEBASE_VERSION,
-        "robot_type": "dual_widowx_ai",
+        "robot_type": robot_type,
         "total_episodes": len(records),
         "total_frames": total_frames,
         "total_tasks": len(instructions),
@@ -149,7 +155,7 @@ def finalize(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
                      "randomization_path": layout.RANDOMIZATION_PATH},
     }
     _write(root / "meta" / "info.json", lambda p: p.write_text(json.dumps(info, indent=2)))
-    _write(root / "README.md", lambda p: p.write_text(dataset_card(info, records)))
+    _write(root / "README.md", lambda p: p.write_text((card or dataset_card)(info, records)))
     return {"episodes": len(records), "frames": total_frames, "tasks": len(instructions),
             "bytes": sum(f.stat().st_size for f in root.rglob("*") if f.is_file())}
 

@@ -6,7 +6,9 @@ joints in radians (absolute targets), gripper normalised to [0, 1] with 1 = open
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
 import mujoco
 import numpy as np
 
@@ -32,6 +34,31 @@ JOINT_GAINS = {  # joint -> (kp, kv)
     "joint_4": (200.0, 8.0),
     "joint_5": (150.0, 6.0),
 }
+
+
+def gripper_to_metres(normalised):
+    """The simulator's gripper mapping: [0, 1] (1 = open) -> finger travel in metres."""
+    return np.asarray(normalised, dtype=np.float64) * GRIPPER_TRAVEL_M
+
+
+def metres_to_gripper(metres):
+    """Finger travel in metres -> the normalised gripper value (inverse of gripper_to_metres)."""
+    return np.asarray(metres, dtype=np.float64) / GRIPPER_TRAVEL_M
+
+
+@functools.cache
+def simulated_limits() -> tuple[np.ndarray, np.ndarray]:
+    """The 14 action bounds of the simulated station (the arm asset's joint ranges, grippers
+    [0, 1]): what every policy trained here was trained with. Cached; copies returned."""
+    model = load_arm_spec().compile()
+    low, high = [], []
+    for name in ARM_JOINTS:
+        joint_range = model.joint(name).range
+        low.append(float(joint_range[0]))
+        high.append(float(joint_range[1]))
+    low, high = np.array([*low, 0.0] * 2), np.array([*high, 1.0] * 2)
+    low.flags.writeable = high.flags.writeable = False
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -119,13 +146,13 @@ class DualArm:
     def action_to_ctrl(self, action: np.ndarray) -> np.ndarray:
         """Map a validated 14-vector to actuator controls (gripper [0,1] -> finger metres)."""
         ctrl = np.array(action, dtype=np.float64)
-        ctrl[self.gripper_slots] *= GRIPPER_TRAVEL_M
+        ctrl[self.gripper_slots] = gripper_to_metres(ctrl[self.gripper_slots])
         return ctrl
 
     def state(self, data: mujoco.MjData) -> np.ndarray:
         """The 14 measured joint values in action layout (gripper normalised, 1 = open)."""
         state = data.qpos[self.qpos_index].copy()
-        state[self.gripper_slots] /= GRIPPER_TRAVEL_M
+        state[self.gripper_slots] = metres_to_gripper(state[self.gripper_slots])
         return state
 
     def gripper_opening(self, data: mujoco.MjData, side: ArmSide) -> float:

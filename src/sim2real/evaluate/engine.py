@@ -211,6 +211,8 @@ class RolloutEngine:
         state.observations.extend(result.observations)
         if result.error:
             state.failure = f"policy error: {result.error}"
+        if result.stopped:
+            state.failure = result.stopped
         timing = self.timing
         timing.env += result.seconds
         timing.steps += result.steps
@@ -224,5 +226,5 @@ class RolloutEngine:
             seed=state.seed, success=success, steps=int(info.get("step", 0)),
             seconds=time.perf_counter() - state.started, failure=failure,
             inferences=state.inferences, settings=episode.settings, params=episode.params,
-            instruction=episode.instruction,
+            instruction=episode.instruction, metrics=dict(info.get("metrics") or {}),
         )

@@ -32,12 +32,14 @@ class ChunkResult:
     steps: int  # actions executed
     seconds: float  # wall time spent in env.step
     error: str | None = None  # the env refused an action (out of range): the episode's failure
+    stopped: str | None = None  # the station stopped the episode (StationStop): its failure as is
     # Every observation after each executed action, when the slot is recorded (videos, data).
     observations: list[Observation] = field(default_factory=list)
 
 
 def run_chunk(env: Environment, chunk: np.ndarray, record: bool) -> ChunkResult:
     """Execute the chunk's actions in order until the episode ends."""
+    from sim2real.core.environment import StationStop
     from sim2real.core.policy import PolicyError
 
     started = time.perf_counter()
@@ -51,6 +53,8 @@ def run_chunk(env: Environment, chunk: np.ndarray, record: bool) -> ChunkResult:
             if terminated or truncated:
                 result.done = True
                 break
+    except StationStop as error:
+        result.done, result.stopped = True, str(error)
     except (Sim2RealError, PolicyError) as error:
         result.done, result.error = True, str(error)
     result.seconds = time.perf_counter() - started
