@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything sim2real needs on a fresh Debian machine: the system libraries for headless
 # rendering (EGL/Mesa or OSMesa for MuJoCo; LLVM 19 for Mitsuba's CPU path tracer, whose LLVM 15
-# in Debian crashes it), a Python 3.11 virtual environment and the package with its test extras.
+# in Debian crashes it; libusb for pyrealsense2's import), a Python 3.11 virtual environment and
+# the package with its test extras.
 # Safe to re-run: apt runs only when a package is missing, pip only installs what changed.
 set -euo pipefail
 VENV="${1:-.venv}"
 
 # postgresql: the protocol tests start a throwaway server; chromium: the console's browser tests
-APT_PACKAGES=(libegl1 libgl1-mesa-dri libosmesa6 libllvm19 postgresql chromium)
+APT_PACKAGES=(libegl1 libgl1-mesa-dri libosmesa6 libllvm19 libusb-1.0-0 postgresql chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
