@@ -221,7 +221,7 @@ def test_a_second_recording_run_into_the_same_folder_is_refused(tmp_path):
     from sim2real.robot.recording import EpisodeRecorder
 
     first = EpisodeRecorder(tmp_path, "a", "sim", ("head",), (32, 24), 25.0)
-    with pytest.raises(Sim2RealError, match="another run is recording into it"):
+    with pytest.raises(Sim2RealError, match="is locked by another run: pid"):
         EpisodeRecorder(tmp_path, "b", "sim", ("head",), (32, 24), 25.0)
     first.close()
 
@@ -233,7 +233,7 @@ def test_config_mistakes_are_one_line_naming_the_field(tmp_path):
         load_robot_config(bad)
     bad.write_text("safety:\n  max_relative_targte: 0.1\n")
     with pytest.raises(Sim2RealError, match="invalid safety.max_relative_targte: 0.1; unknown setting; "
-                                            "known settings: estop_key, hold_s"):
+                                            "known: estop_key, hold_s"):
         load_robot_config(bad)
     trossen = make_robot_config(robot={"type": "trossen-wxai", "arms": {"left": "127.0.0.2", "right": "127.0.0.3"}})
     with pytest.raises(Sim2RealError, match="invalid policy: 'expert'.*sim robot only"):

@@ -198,7 +198,7 @@ def load_robot_config(path: Path | str) -> RobotConfig:
 
 
 def make_robot_config(**fields) -> RobotConfig:
-    from sim2real.settings import describe_validation_error
+    from sim2real.errors import describe_validation_error
 
     try:
         return RobotConfig(**fields)

@@ -9,13 +9,13 @@ lateness of the tick, camera timestamps and frame numbers, the arms' feedback st
 episode's record holds the operator's outcome, the failure and the metrics. Episodes are
 appended to a folder that already holds a compatible recording; each is written atomically and
 the metadata rebuilt after it, so a crash loses at most the episode being written. One run at
-a time may record into a folder (a lock file).
+a time may record into a folder (the dataset folder lock `generate` takes).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +25,17 @@ from sim2real.core.records import EpisodeInfo, EpisodeRecord
 from sim2real.data.finalize import finalize, load_records
 from sim2real.data.writer import EpisodeFrames, write_episode
 from sim2real.errors import Sim2RealError
-from sim2real.media import remove_temporaries
 from sim2real.robot.station import RecordedFrame
-
-LOCK_FILE = ".recording.lock"
-
 
 class EpisodeRecorder:
     def __init__(self, root: Path, station: str, robot_type: str, cameras: tuple[str, ...],
                  image_size: tuple[int, int], hz: float) -> None:
+        from sim2real.data.generate import output_folder
+
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.root / LOCK_FILE, "w")  # noqa: SIM115 - held for the whole run
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            raise Sim2RealError(f"invalid record: {str(root)!r}; another run is recording into "
-                                "it (allowed: a folder no other run records into)") from None
-        remove_temporaries(self.root)  # half-written files of a killed run
+        # The dataset folder lock generation uses: new, empty or ours only; one run at a time.
+        self._held = ExitStack()
+        self._held.enter_context(output_folder(self.root))
         self.robot_type = robot_type
         self.settings = {"cameras": list(cameras), "image_size": list(image_size),
                          "control_hz": hz, "station": station, "robot_type": robot_type}
@@ -65,8 +57,12 @@ class EpisodeRecorder:
             images={c: np.array([f.images[c] for f in frames]) for c in self.settings["cameras"]},
             randomization=[f.record for f in frames],
             instruction=episode.instruction,
-            episode={**episode.as_dict(), "outcome": outcome, "failure": record.failure,
-                     "seconds": record.seconds, "metrics": record.metrics},
+            # The dataset's settings are the recording's (station, cameras, rate), as meta/info.json
+            # holds them, so validation sees one distribution; what the station itself reported
+            # for the episode (a simulated one's scene settings) is kept beside them.
+            episode={**episode.as_dict(), "settings": self.settings, "station_settings": episode.settings,
+                     "outcome": outcome, "failure": record.failure, "seconds": record.seconds,
+                     "metrics": record.metrics},
         )
         index = self.next_index
         write_episode(self.root, index, self.next_frame, task_index, content, self.settings["control_hz"])
@@ -76,7 +72,7 @@ class EpisodeRecorder:
         return index
 
     def close(self) -> None:
-        self._lock.close()
+        self._held.close()
 
     def _check_compatible(self) -> None:
         info_path = self.root / "meta" / "info.json"

@@ -71,7 +71,7 @@ class SimRobot(Robot):
         self._idle = False
         self._last_read = time.monotonic()
         self._rng = np.random.default_rng(seed)
-        return {"params": self.env.episode.params, "settings": self.settings.model_dump(mode="json"),
+        return {"params": self.env.initial_state.params, "settings": self.settings.model_dump(mode="json"),
                 "instruction": self.env.instruction}
 
     def _arms_send(self, target: np.ndarray) -> np.ndarray:
