@@ -116,3 +116,16 @@ def test_refusals(discrete_sft, click_bell_demos, tmp_path):
     assert (tmp_path / "taken.pt").read_bytes() == b"mine"
     with pytest.raises(Sim2RealError, match="is a checkpoint but not of a GRPO run"):
         train_grpo(_config(discrete_sft, continuous, resume=True))
+
+
+def test_command_line_mistakes_are_one_line_before_any_work(discrete_sft, tmp_path):
+    from tests.test_cli import run_cli
+
+    for args, said in ((["--temperature", "0"], "invalid temperature: 0.0"),
+                       (["--init", str(tmp_path / "none.pt")], "checkpoint not found"),
+                       (["--task", "no_such_task"], "no_such_task")):
+        init = [] if "--init" in args else ["--init", str(discrete_sft)]
+        result = run_cli("train", "grpo", *init, "--out", str(tmp_path / "rl.pt"), *args)
+        assert result.returncode == 2, result.stderr
+        assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert not (tmp_path / "rl.pt").exists()

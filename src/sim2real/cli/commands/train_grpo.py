@@ -42,11 +42,10 @@ def grpo_command(
     """Fine-tune a discrete-head VLA with GRPO (SimpleVLA-RL's recipe) on expert-solvable seeds."""
     from pydantic import ValidationError
 
-    from sim2real.errors import Sim2RealError
-    from sim2real.settings import describe_validation_error
+    from sim2real.errors import Sim2RealError, describe_validation_error
     from sim2real.tasks.registry import task_class
     from sim2real.train.grpo.config import GRPOConfig
-    from sim2real.train.grpo.trainer import train_grpo
+    from sim2real.train.grpo.trainer import check_run, train_grpo
 
     for name in task:
         task_class(name)
@@ -62,7 +61,8 @@ def grpo_command(
             resume=resume, overwrite=overwrite,
         )
     except ValidationError as error:
-        raise Sim2RealError(describe_validation_error(error)) from None
+        raise Sim2RealError(describe_validation_error(error, GRPOConfig)) from None
+    check_run(config)  # before the bar: a mistake is one line
     with progress_bar() as progress:
         bar = progress.add_task("train grpo", total=steps, status="")
         episodes = progress.add_task("rollouts", total=None, status="")

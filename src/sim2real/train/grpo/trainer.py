@@ -52,6 +52,13 @@ def _initial_policy(config: GRPOConfig):
     return SamplingVLAPolicy(model, Normalisation.from_dict(init["normalisation"]), "cpu"), init
 
 
+def check_run(config: GRPOConfig) -> None:
+    """What can be checked before any work: --out can be written without losing a run, and
+    --init is a discrete-head checkpoint."""
+    check_output(config)
+    _initial_policy(config)
+
+
 def _check_resume(config: GRPOConfig, saved: dict[str, Any]) -> dict[str, Any]:
     """The saved run's state; refuses a checkpoint of another kind or a changed experiment."""
     if "grpo" not in saved:
