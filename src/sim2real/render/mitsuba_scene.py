@@ -102,6 +102,7 @@ class MitsubaScene:
         }
         self.sensor_params = {name: mi.traverse(sensor) for name, sensor in self.sensors.items()}
         self._poses = np.full((model.ngeom, 12), np.nan)
+        self.last_changes: list[str] = []  # scene parameters the last sync wrote (bench render)
         self._light_state: np.ndarray | None = None
         self._camera_state: dict[str, np.ndarray] = {}
 
@@ -109,6 +110,7 @@ class MitsubaScene:
 
     def sync(self, data: mujoco.MjData, camera: str) -> None:
         """Bring the scene to `data`'s state as seen from `camera`, touching only what changed."""
+        self.last_changes = []
         changed = self._sync_geoms(data) | self._sync_surfaces() | self._sync_lights(data)
         if changed:
             self.params.update()
@@ -391,6 +393,7 @@ class MitsubaScene:
 
     def _set(self, key: str, value) -> None:
         """Assign a traversed parameter, converting numpy values to the variant's own types."""
+        self.last_changes.append(key)
         current = self.params[key]
         if isinstance(value, self.mi.ScalarTransform4f):
             self.params[key] = (
