@@ -76,12 +76,16 @@ class ActionSample:
 
 @runtime_checkable
 class SamplingPolicy(Policy, Protocol):
-    def sample(self, observations: Sequence[Observation], temperature: float) -> ActionSample:
-        """Draw every token independently from softmax(logits / temperature)."""
+    def sample(self, observations: Sequence[Observation], temperature: float,
+               generator: Any = None) -> ActionSample:
+        """Draw every token independently from softmax(logits / temperature); `generator` (the
+        policy's own RNG type, e.g. a torch.Generator) makes the draw reproducible."""
 
-    def log_prob(self, observations: Sequence[Observation], tokens: np.ndarray) -> Any:
+    def log_prob(self, observations: Sequence[Observation], tokens: np.ndarray,
+                 temperature: float = 1.0) -> Any:
         """Differentiable log-probabilities (B x K x 14, the policy's tensor type) of `tokens`
-        under the current weights at temperature 1."""
+        under the current weights and softmax(logits / temperature); the trainer passes the
+        temperature it sampled at so old and new log-probabilities are of the same distribution."""
 
 
 def check_actions(actions: Any, batch: int) -> np.ndarray:
