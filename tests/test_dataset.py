@@ -227,5 +227,8 @@ def test_dataset_commands(dataset, tmp_path):
     assert json.loads(exported.stdout)["episodes"] == 3
     wrong = run_cli("dataset", "export", str(dataset), "--out", str(tmp_path / "x"), "--format", "zarr")
     assert wrong.returncode == 2 and "format" in wrong.stderr and "robotwin-hdf5" in wrong.stderr
-    broken = run_cli("dataset", "validate", str(tmp_path / "nothing-here"))
+    (tmp_path / "empty").mkdir()  # a folder that is no dataset: problems found, exit 1
+    broken = run_cli("dataset", "validate", str(tmp_path / "empty"))
     assert broken.returncode == 1 and "missing meta/info.json" in broken.stderr + broken.stdout
+    nowhere = run_cli("dataset", "validate", str(tmp_path / "nothing-here"))  # a mistake: exit 2
+    assert nowhere.returncode == 2 and "invalid root" in nowhere.stderr
