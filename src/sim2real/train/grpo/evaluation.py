@@ -7,23 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim2real.core.policy import Policy
-from sim2real.errors import Sim2RealError
 from sim2real.evaluate.engine import PolicyActor, RolloutEngine
 from sim2real.evaluate.envs import EnvSet
-from sim2real.evaluate.runner import solvable_seeds
+from sim2real.train.grpo.prompts import enough_solvable_seeds
 
 
 def held_out_seeds(tasks: Sequence[str], settings: dict[str, Any], first_seed: int,
                    episodes: int) -> dict[str, list[int]]:
     """Per task, the first `episodes` expert-solvable seeds from `first_seed` on."""
-    seeds = {}
-    for task in tasks:
-        search = solvable_seeds(task, settings, first_seed, episodes)
-        if len(search.chosen) < episodes:
-            raise Sim2RealError(f"the expert solves only {len(search.chosen)} of the {task} seeds "
-                                f"from {first_seed} on: too few held-out seeds for {episodes} episodes")
-        seeds[task] = search.chosen
-    return seeds
+    return {task: enough_solvable_seeds(task, settings, first_seed, episodes, "held-out seeds to evaluate on").chosen
+            for task in tasks}
 
 
 @dataclass

@@ -12,7 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim2real.errors import Sim2RealError
-from sim2real.evaluate.runner import solvable_seeds
+from sim2real.evaluate.runner import SeedSearch, solvable_seeds
+
+
+def enough_solvable_seeds(task: str, settings: dict[str, Any], first_seed: int, count: int,
+                          purpose: str, exclude: frozenset[int] = frozenset()) -> SeedSearch:
+    """`solvable_seeds`, refusing in one line when the expert solves fewer than `count`."""
+    search = solvable_seeds(task, settings, first_seed, count, exclude=exclude)
+    if len(search.chosen) < count:
+        raise Sim2RealError(
+            f"the expert solves too few {task} seeds from {first_seed} on under these settings "
+            f"({len(search.chosen)} of the {count} needed): no {purpose}"
+        )
+    return search
 
 
 @dataclass(frozen=True)
@@ -48,13 +60,8 @@ class PromptStream:
             order.append(task)
         seeds: dict[str, list[int]] = {}
         for task, n in wanted.items():
-            search = solvable_seeds(task, self.settings, self.cursors[task], n,
-                                    exclude=self.excluded.get(task, frozenset()))
-            if len(search.chosen) < n:
-                raise Sim2RealError(
-                    f"the expert solves too few {task} seeds from {self.cursors[task]} on under these "
-                    f"settings ({len(search.chosen)} of the {n} needed): no prompts to train on"
-                )
+            search = enough_solvable_seeds(task, self.settings, self.cursors[task], n, "prompts to train on",
+                                           self.excluded.get(task, frozenset()))
             self.cursors[task] = search.next_seed
             seeds[task] = search.chosen
         self.used += count
