@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -94,7 +95,7 @@ def report_command(
     if as_json:
         print_json(report)
         return
-    stdout.print(report["markdown_text"])
+    sys.stdout.write(report["markdown_text"])  # plain: Markdown brackets are not rich markup
     console.print(f"wrote {report['html']}, {report['markdown']} and {len(report['images'])} PNGs")
 
 
