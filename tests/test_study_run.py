@@ -130,8 +130,7 @@ def changed(finished, tmp_path_factory):
 
     def build(folder: Path):
         shutil.copytree(root, folder / "run")
-        return str(folder / "run"), run_study(parse_study(CHANGED), folder / "run", workers=2,
-                                              show_progress=False)
+        return str(folder / "run"), run_study(parse_study(CHANGED), folder / "run", workers=2)
 
     copy_root, summary = once(tmp_path_factory, "study-changed", build)
     return parse_study(CHANGED), Path(copy_root), summary
@@ -203,8 +202,7 @@ def test_ray_cluster_gives_the_same_step_keys_and_results(finished, tmp_path):
     _, local_root, *_ = finished
     config = parse_study(TINY)
     with ray_head() as address:
-        summary = run_study(config, tmp_path / "ray", ray_address=address, only=("clean/*",),
-                            show_progress=False)
+        summary = run_study(config, tmp_path / "ray", ray_address=address, only=("clean/*",))
     plan = build_plan(config)
     clean = [s for s in plan.select(("clean/*",))]
     assert sorted(summary["ran"]) == sorted(s.key for s in clean) and not summary["failed"]

@@ -136,10 +136,8 @@ class RayExecutor:
 class StudyProgress:
     """An overall bar and one bar per running step (read from the steps' progress files)."""
 
-    def __init__(self, name: str, total: int, done: int, show: bool) -> None:
-        from sim2real.cli.output import progress_bar
-
-        self.progress = progress_bar() if show else None
+    def __init__(self, name: str, total: int, done: int, progress=None) -> None:
+        self.progress = progress  # a rich Progress (the command line's), or None for silence
         self.bars: dict[str, Any] = {}
         if self.progress is not None:
             self.progress.start()
@@ -173,8 +171,9 @@ class StudyProgress:
 
 
 def run_study(config: StudyConfig, root: Path, workers: int | None = None, ray_address: str | None = None,
-              only: tuple[str, ...] = (), show_progress: bool = True) -> dict[str, Any]:
-    """Run what the selection needs and is not done; returns what ran, failed or was blocked."""
+              only: tuple[str, ...] = (), progress=None) -> dict[str, Any]:
+    """Run what the selection needs and is not done; returns what ran, failed or was blocked.
+    `progress`: a rich Progress to show the overall and per-step bars on (None: no bars)."""
     plan = build_plan(config)
     selected = plan.select(only)
     store = StudyStore(root.resolve())
@@ -187,7 +186,7 @@ def run_study(config: StudyConfig, root: Path, workers: int | None = None, ray_a
         reasons: dict[str, str] = {}
         attempts: Counter = Counter()
         began: dict[str, float] = {}
-        display = StudyProgress(config.name, len(selected), len(already), show_progress)
+        display = StudyProgress(config.name, len(selected), len(already), progress)
         executor = RayExecutor(ray_address) if ray_address else LocalExecutor(workers)
         cap = len(selected) if ray_address and workers is None else workers
         try:

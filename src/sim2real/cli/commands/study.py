@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from sim2real.cli.options import JsonFlag
-from sim2real.cli.output import console, print_json, stdout
+from sim2real.cli.output import console, print_json, progress_bar, stdout
 
 study_app = typer.Typer(help="Run a factor study (generate, train, evaluate every cell), see where "
                              "it stands, and report it in the shape of the paper's tables.",
@@ -43,7 +43,7 @@ def run_command(
         raise Sim2RealError("invalid --workers with --ray: on Ray the cluster's resources set the "
                             "parallelism; give one of them")
     config = load_study(study)
-    summary = run_study(config, config.folder(folder), workers, ray, tuple(only or ()), show_progress=True)
+    summary = run_study(config, config.folder(folder), workers, ray, tuple(only or ()), progress_bar())
     if as_json:
         print_json(summary)
     else:
