@@ -95,6 +95,8 @@ class EvaluationPlan(BaseModel):
 
     suites: tuple[str, ...] = Field(("clean", "sim-ood"), min_length=1)
     episodes: int = Field(100, ge=1, description="expert-solvable seeds per evaluation world")
+    episodes_by_suite: dict[str, int] = Field(
+        default_factory=dict, description="other episode counts for some suites (proxy-real path traces)")
     first_seed: int = Field(100_000, ge=0, description="seeds from here on (disjoint from demos)")
     fidelity: Fidelity = Field("low", description="rendering of the evaluation worlds (proxy-real sets its own)")
     execute: int | None = Field(None, ge=1, description="actions executed per chunk (None: all)")
@@ -113,6 +115,18 @@ class EvaluationPlan(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("suites must not repeat")
         return value
+
+    @model_validator(mode="after")
+    def _counts_of_known_suites(self) -> EvaluationPlan:
+        for suite, episodes in self.episodes_by_suite.items():
+            if suite not in self.suites:
+                raise ValueError(f"episodes_by_suite names {suite!r}, which is not among the suites {list(self.suites)}")
+            if episodes < 1:
+                raise ValueError(f"episodes_by_suite.{suite} must be at least 1")
+        return self
+
+    def episodes_of(self, suite: str) -> int:
+        return self.episodes_by_suite.get(suite, self.episodes)
 
 
 class Execution(BaseModel):

@@ -157,7 +157,7 @@ def build_plan(config: StudyConfig) -> Plan:
                                 key = plan.add("evaluate", f"evaluate {name}/{variant} {task} {run.name}", {
                                     "task": task, "suite": suite, "run": run.name,
                                     "settings": settings.model_dump(mode="json"),
-                                    "episodes": config.evaluation.episodes,
+                                    "episodes": config.evaluation.episodes_of(suite),
                                     "first_seed": config.evaluation.first_seed,
                                     "execute": config.evaluation.execute, "envs": config.evaluation.envs,
                                 }, (policy,))

@@ -4,7 +4,7 @@
 STUDY/
   study.yaml        the study file of the last run (a copy)
   plan.json         every step of the last run: key, kind, label, config, inputs
-  run.lock          held by the one `study run` working on this folder
+  .sim2real.lock    held by the one `study run` working on this folder (sim2real.locks)
   steps/KIND-KEY/
     dataset/ | policy.pt | results/   the step's outputs (see graph.OUTPUTS)
     progress.json   how far a running step is (written by the step, read by run and status)
@@ -31,11 +31,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sim2real.errors import Sim2RealError
+from sim2real.locks import FolderLock
 from sim2real.media import atomic_path, remove_temporaries
 from sim2real.study.graph import OUTPUTS, Step
 
 RECORD, FAILED, PROGRESS, LOCK = "record.json", "failed.json", "progress.json", "lock"
+STEP_FILES = ((".", "*"), ("results", "*"))  # what the study writes in a step's folder (not datasets')
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -84,18 +85,11 @@ class StudyStore:
 
     # -- the study ---------------------------------------------------------------------------
 
-    @contextmanager
-    def run_lock(self) -> Iterator[None]:
-        """One `study run` per folder at a time; a second one is refused, naming the holder."""
-        path = self.root / "run.lock"
-        with try_lock(path) as taken:
-            if not taken:
-                holder = read_json(path) or {}
-                raise Sim2RealError(
-                    f"{self.root} is being run by another `study run` (pid {holder.get('pid', '?')} "
-                    f"on {holder.get('host', '?')}); wait for it or stop it first"
-                )
-            yield
+    def run_lock(self) -> FolderLock:
+        """One `study run` per folder at a time; a second one is refused, naming the holder.
+        (Steps use flock instead: a step's lock must vanish with its holder on whichever node
+        ran it, and the kernel sees to that.)"""
+        return FolderLock(self.root)
 
     def write_plan(self, steps: list[Step], study: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -139,7 +133,8 @@ class StudyStore:
         folder = self.folder(step)
         with try_lock(folder / LOCK) as taken:
             if taken:
-                remove_temporaries(folder)  # half-written files of a killed attempt
+                # half-written files of a killed attempt: records, checkpoints, results
+                remove_temporaries(folder, STEP_FILES)
                 (folder / FAILED).unlink(missing_ok=True)
             yield taken
 
