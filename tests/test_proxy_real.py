@@ -9,7 +9,7 @@ import pytest
 
 import sim2real
 from sim2real.evaluate.proxy_real import PROXY_REAL_V1, VERSION
-from sim2real.evaluate.suites import apply_overrides, suite_runs
+from sim2real.evaluate.suites import SuiteRun, apply_overrides, suite_runs
 
 BASE = sim2real.make_settings(cameras=("head",), image_size=(48, 48), render={"shadows": False, "msaa": 0})
 
@@ -18,13 +18,13 @@ def proxy_settings(task: str = "click_bell", **changes):
     (run,) = suite_runs("proxy-real", task)
     assert run.name == f"proxy-real-{VERSION}"
     # the rasterizer here, to keep the test cheap; the suite itself path traces (medium)
-    return apply_overrides(BASE, {**run.overrides, "fidelity": "low", **changes})
+    return apply_overrides(BASE, SuiteRun(run.name, {**run.overrides, "fidelity": "low", **changes}))
 
 
 def test_the_suite_is_its_fixed_definition():
     (run,) = suite_runs("proxy-real", "click_bell")
     assert run.overrides == PROXY_REAL_V1 and run.overrides["fidelity"] == "medium"
-    settings = apply_overrides(BASE, run.overrides)
+    settings = apply_overrides(BASE, run)
     assert settings.split == "heldout" and settings.randomize == "BG+TD+CP+OBJ"
     assert settings.randomization.camera_radius == 0.1  # ood: 10-20 cm; Sim-OOD goes to 10 cm
     assert settings.randomization.table_offset == BASE.randomization.table_offset  # merged, not replaced

@@ -101,12 +101,12 @@ def test_a_grpo_step_fails_with_its_reason_until_grpo_lands(tmp_path):
     from sim2real.study.steps import execute_step
     from sim2real.study.store import StudyStore
 
-    if importlib.util.find_spec("sim2real.train.grpo") is not None:
+    if importlib.util.find_spec("sim2real.train.grpo.trainer") is not None:
         pytest.skip("GRPO has landed: the study runs it (tests/test_study_run.py covers real steps)")
     plan = build_plan(parse_study(BASE))
     grpo = next(s for s in plan.steps.values() if s.kind == "grpo")
     outcome = execute_step(str(tmp_path), grpo.as_dict(), [plan.steps[k].as_dict() for k in grpo.inputs])
-    assert outcome["state"] == "failed" and outcome["reason"].startswith("GRPO is not available yet")
+    assert outcome["state"] == "failed" and outcome["reason"].startswith("needs train grpo (issue 16)")
     assert StudyStore(tmp_path).failure(grpo)["reason"] == outcome["reason"]
 
 

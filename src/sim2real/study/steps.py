@@ -4,9 +4,9 @@ sim2real.evaluate.runner + results). `execute_step` is what a worker process or 
 runs: it holds the step's lock, runs it, and commits its record or its failure before
 returning, so the outcome is on disk whoever ran it.
 
-GRPO: the step calls `sim2real.train.grpo.train_grpo(GRPOConfig(...), on_step)` (the contract
-is in docs/study.md). Until that module exists the step fails with the reason "GRPO is not
-available yet", recorded like any failure; steps that do not need it go on.
+GRPO: the step calls `sim2real.train.grpo.trainer.train_grpo(GRPOConfig(...), on_event)`, the
+Python API of `sim2real train grpo`. Until that module exists the step fails with the reason
+"needs train grpo (issue 16)", recorded like any failure; steps that do not need it go on.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from sim2real.study.graph import Step
 from sim2real.study.store import StudyStore
 
 Progress = Callable[[float, float, str], None]
+
+
+GRPO_MISSING = "needs train grpo (issue 16)"
 
 
 class StepUnavailable(Exception):
@@ -68,21 +71,30 @@ def run_train(store: StudyStore, step: Step, inputs: list[Step], progress: Progr
 
 def run_grpo(store: StudyStore, step: Step, inputs: list[Step], progress: Progress) -> dict[str, Any]:
     try:
-        from sim2real.train import grpo
-    except ImportError:
+        from sim2real.train.grpo.config import GRPOConfig
+        from sim2real.train.grpo.trainer import train_grpo
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("sim2real.train.grpo"):
+            raise
         raise StepUnavailable(
-            "GRPO is not available yet (this installation has no sim2real.train.grpo; the step "
-            "runs once it lands, see docs/study.md)") from None
+            f"{GRPO_MISSING} (this installation has no {error.name}; the step runs once "
+            "`sim2real train grpo` lands, see docs/study.md)") from None
     config = step.config
     (init,) = inputs
-    grpo_config = grpo.GRPOConfig(init=store.output(init), out=store.output(step),
-                                  tasks=tuple(config["tasks"]), settings=config["rollout_settings"],
-                                  seed=config["seed"], resume=True, **config["grpo"])
+    out = store.output(step)
+    grpo_config = GRPOConfig(init=store.output(init), out=out, tasks=tuple(config["tasks"]),
+                             settings=config["rollout_settings"], seed=config["seed"], resume=True,
+                             log_dir=out.with_suffix(".logs"), **config["grpo"])
+    steps = config["grpo"]["steps"]
 
-    def on_step(done: int, *_: Any) -> None:
-        progress(done, config["grpo"]["steps"], "")
+    def on_event(kind: str, data: dict[str, Any]) -> None:
+        if kind == "step":
+            progress(data["step"], steps, f"rollout success {data['rollout_success_rate']:.0%}, "
+                                          f"kept {data['kept_fraction']:.0%}")
+        elif kind == "eval":
+            progress(data["step"], steps, f"greedy success {data['successes']}/{data['episodes']}")
 
-    return grpo.train_grpo(grpo_config, on_step)
+    return train_grpo(grpo_config, on_event)
 
 
 def run_evaluate(store: StudyStore, step: Step, inputs: list[Step], progress: Progress) -> dict[str, Any]:
