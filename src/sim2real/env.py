@@ -12,6 +12,7 @@ import numpy as np
 from sim2real.core.contract import ACTION_DIM, HOME_ACTION, SEED_LIMIT, action_label
 from sim2real.core.environment import Observation, StepInfo
 from sim2real.core.records import EpisodeInfo
+from sim2real.embodiment.actuation import Actuation
 from sim2real.embodiment.dual_arm import DualArm
 from sim2real.errors import Sim2RealError, invalid
 from sim2real.randomize.base import SceneHandles
@@ -21,6 +22,7 @@ from sim2real.randomize.randomizer import Randomizer
 from sim2real.randomize.streams import episode_rng
 from sim2real.render.detail import add_policy_detail
 from sim2real.render.fidelity import configure_offscreen, make_camera_rig
+from sim2real.render.sensor import SensorModel
 from sim2real.scene.physics import finalize_physics
 from sim2real.scene.station import StationLayout, build_station_spec
 from sim2real.settings import EnvSettings, make_settings
@@ -28,7 +30,8 @@ from sim2real.tasks.base import InitialState, SimView, Task
 from sim2real.tasks.registry import task_class
 
 ACTION_TOLERANCE = 1e-6  # slack on the bounds, for values that went through float32
-_STREAM_LAYOUT, _STREAM_INSTRUCTION = 1, 2  # independent random streams per episode seed
+# independent random streams per episode seed
+_STREAM_LAYOUT, _STREAM_INSTRUCTION, _STREAM_SENSOR, _STREAM_ACTUATION = 1, 2, 3, 4
 
 
 class Sim2RealEnv(gym.Env):
@@ -45,11 +48,14 @@ class Sim2RealEnv(gym.Env):
         self.settings = settings or EnvSettings()
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": self.settings.control_hz}
-        self.layout = StationLayout()
+        fovy = self.settings.sensor.head_fovy  # the proxy-real world's other intrinsics
+        self.layout = StationLayout(head_fovy=fovy) if fovy else StationLayout()
         self.substeps = self.settings.substeps
         self.control_dt = self.settings.control_dt
         self.cameras = None
         self._build(task_class(task)() if isinstance(task, str) else task)
+        self.sensor = SensorModel(self.settings.sensor)  # noise and blur after rendering
+        self.actuation = Actuation(self.settings.actuation)  # latency and tracking noise
         wants_instances = "OBJ" in self.randomizer.names
         self.object_instances = (
             ObjectInstances(self.task, self.settings.split) if wants_instances else None
@@ -101,6 +107,8 @@ class Sim2RealEnv(gym.Env):
         self.instruction = self.task.instruction(
             self.initial_state, self.settings.instructions, episode_rng(seed, _STREAM_INSTRUCTION)
         )
+        self.sensor.reset(episode_rng(seed, _STREAM_SENSOR))
+        self.actuation.reset(episode_rng(seed, _STREAM_ACTUATION), self.home_action)
         self.steps = 0
         self.success = False
         self._episode_info = EpisodeInfo(
@@ -115,6 +123,9 @@ class Sim2RealEnv(gym.Env):
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, StepInfo]:
         if self.initial_state is None:
             raise Sim2RealError("call reset() before step()")
+        action = self.validate_action(action)
+        if self.actuation.active:  # what the arms execute of it: latency, tracking noise
+            action = np.clip(self.actuation(action), self.robot.action_low, self.robot.action_high)
         self.apply_action(action)
         self.advance(self.substeps)
         self.steps += 1
@@ -230,7 +241,7 @@ class Sim2RealEnv(gym.Env):
             for name, image in self.cameras.render_all(self.data).items():
                 # The rig reuses its buffers; this is the one copy an image gets (observations
                 # must own their pixels: callers keep them across steps). C order, top row first.
-                obs[f"images/{name}"] = image.copy()
+                obs[f"images/{name}"] = self.sensor(name, image) if self.sensor.active else image.copy()
         obs["state"] = self.robot.state(self.data).astype(np.float32)
         obs["instruction"] = self.instruction
         return obs

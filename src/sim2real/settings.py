@@ -1,8 +1,9 @@
 """Typed, validated settings of an environment (loadable from YAML or keyword arguments).
 
 `EnvSettings` composes the rooms' own settings (the scene's `PhysicsSettings`, the renderer's
-`RenderSettings`, the randomizer's `RandomizationConfig`); the env hands each room its part,
-so no room below the env reads `EnvSettings`."""
+`RenderSettings` and `SensorSettings`, the randomizer's `RandomizationConfig`, the embodiment's
+`ActuationSettings`); the env hands each room its part, so no room below the env reads
+`EnvSettings`."""
 
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ from pydantic import (
     BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator,
 )
 
+from sim2real.embodiment.actuation import ActuationSettings
 from sim2real.errors import Sim2RealError, describe_validation_error
 from sim2real.randomize.config import RandomizationConfig
 from sim2real.randomize.spec import VIEW_FACTORS, format_spec, parse_spec
 from sim2real.render.detail import resolve_mesh_detail
 from sim2real.render.presets import Fidelity, RenderSettings
+from sim2real.render.sensor import SensorSettings
 from sim2real.scene.physics import PHYSICS_PRESETS, PhysicsSettings
 
 CAMERA_NAMES = ("head", "left_wrist", "right_wrist")
 DEFAULT_IMAGE_SIZE = (640, 480)  # D435 / D405 colour stream, width x height
+SPLITS = ("train", "ood", "heldout")
 
 
 class EnvSettings(BaseModel):
@@ -43,9 +47,15 @@ class EnvSettings(BaseModel):
     fidelity: Fidelity = Field("low", description="low: rasterizer; medium, high: path tracer")
     randomize: str = Field("clean", description="factors: clean, BG, TH+CP+BG, all (see docs)")
     granularity: str = Field("episode", description="episode: sample at reset; frame: every step")
-    split: str = Field("train", description="train ranges, or the disjoint ood ones")
+    split: str = Field("train", description="train ranges, the disjoint ood ones, or heldout (proxy-real)")
     randomization: RandomizationConfig = Field(
         RandomizationConfig(), description="typed ranges of the factors (docs/randomization.md)"
+    )
+    sensor: SensorSettings = Field(
+        SensorSettings(), description="camera sensor effects: head fovy, noise, motion blur (proxy-real)"
+    )
+    actuation: ActuationSettings = Field(
+        ActuationSettings(), description="command latency and joint-tracking noise (proxy-real)"
     )
 
     @field_validator("physics", mode="before")
@@ -83,8 +93,10 @@ class EnvSettings(BaseModel):
     @field_validator("split")
     @classmethod
     def _split(cls, value: str) -> str:
-        if value not in ("train", "ood"):
-            raise ValueError("must be 'train' or 'ood'")
+        # heldout: the ood ranges with textures and distractors from sets neither train nor ood
+        # ever draws (the proxy-real world's; see sim2real.evaluate.proxy_real)
+        if value not in SPLITS:
+            raise ValueError("must be 'train', 'ood' or 'heldout'")
         return value
 
     @field_validator("cameras", mode="before")

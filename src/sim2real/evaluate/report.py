@@ -40,8 +40,12 @@ def markdown_table(summaries: Sequence[EvalSummary]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(summaries: Sequence[EvalSummary], path: Path) -> Path:
-    """Grouped bars (one group per task, one bar per setting) with Wilson error bars."""
+def plot(summaries: Sequence[EvalSummary], path: Path,
+         references: dict[str, dict[tuple[str, str], float]] | None = None, title: str | None = None) -> Path:
+    """Grouped bars (one group per task, one bar per setting) with Wilson error bars.
+
+    `references` draws other numbers of the same cells as markers on the bars, e.g. a paper's:
+    {"paper Sim-OOD": {(setting, task): rate}}."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,8 +69,17 @@ def plot(summaries: Sequence[EvalSummary], path: Path) -> Path:
             highs.append(max(0.0, 100 * (s.ci95[1] - rate)) if s else 0)
         axes.bar(positions + i * width - 0.4 + width / 2, rates, width, yerr=[lows, highs],
                  capsize=3, label=row)
+    for k, (name, values) in enumerate((references or {}).items()):
+        points = [(positions[columns.index(c)] + rows.index(r) * width - 0.4 + width / 2, 100 * v)
+                  for (r, c), v in values.items() if r in rows and c in columns]
+        if points:
+            xs, ys = zip(*points, strict=True)
+            axes.scatter(xs, ys, marker="Dxv^"[k % 4], color="k" if k == 0 else "tab:red", s=22,
+                         zorder=3, label=name)
     axes.set_xticks(positions, columns)
     axes.set_ylabel("success rate (%)")
+    if title:
+        axes.set_title(title, fontsize="medium")
     axes.set_ylim(0, 100)
     axes.legend(fontsize="small", ncols=min(3, len(rows)))
     axes.grid(axis="y", alpha=0.3)

@@ -46,3 +46,57 @@ def compare_rates(successes_a: int, trials_a: int, successes_b: int, trials_b: i
     p_value = float(barnard_exact(table, alternative="two-sided", n=200).pvalue)
     rate_a, rate_b = successes_a / trials_a, successes_b / trials_b
     return Comparison(rate_a, rate_b, rate_b - rate_a, p_value)
+
+
+@dataclass(frozen=True)
+class RankAgreement:
+    """How well one column of success rates orders the rows as another does."""
+
+    n: int  # rows that have both
+    spearman: float  # rho; nan when undefined (fewer than 3 rows, or a constant column)
+    spearman_p: float
+    kendall: float  # tau-b
+    kendall_p: float
+
+
+def rank_agreement(ours: list[float], theirs: list[float]) -> RankAgreement:
+    """Spearman's rho and Kendall's tau-b between two equally long columns (with p-values)."""
+    from scipy.stats import kendalltau, spearmanr
+
+    if len(ours) != len(theirs):
+        raise ValueError("the two columns need the same rows")
+    n = len(ours)
+    if n < 3 or len(set(ours)) < 2 or len(set(theirs)) < 2:
+        return RankAgreement(n, math.nan, math.nan, math.nan, math.nan)
+    rho = spearmanr(ours, theirs)
+    tau = kendalltau(ours, theirs)
+    return RankAgreement(n, float(rho.statistic), float(rho.pvalue), float(tau.statistic), float(tau.pvalue))
+
+
+def pearson(xs: list[float], ys: list[float]) -> float:
+    """Pearson's r (nan with fewer than 3 points or a constant column)."""
+    if len(xs) != len(ys):
+        raise ValueError("the two columns need the same rows")
+    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
+        return math.nan
+    from scipy.stats import pearsonr
+
+    return float(pearsonr(xs, ys).statistic)
+
+
+def mmrv(sim: list[float], real: list[float]) -> float:
+    """Mean Maximum Rank Violation (SIMPLER, Li et al. 2024) of simulated success rates as a
+    predictor of real ones: for each policy, the largest real-success gap to another policy
+    that the simulator orders the other way round, averaged over policies. 0 = every pair
+    ordered as in reality; in success-rate units (0 to 1)."""
+    if len(sim) != len(real):
+        raise ValueError("the two columns need the same policies")
+    n = len(sim)
+    if n < 2:
+        return math.nan
+    worst = [
+        max((abs(real[i] - real[j]) for j in range(n)
+             if (sim[i] < sim[j]) != (real[i] < real[j])), default=0.0)
+        for i in range(n)
+    ]
+    return sum(worst) / n

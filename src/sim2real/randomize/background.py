@@ -2,7 +2,7 @@
 
 Two texture slots are added to the model once; a new texture overwrites a slot's pixels in
 `model.tex_data` and is uploaded to the renderer's GL context (no recompilation). Train draws
-from the 1000 seen textures, ood from the 200 unseen ones.
+from the 1000 seen textures, ood from the 200 unseen ones, heldout from the 100 held-out ones.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Background(Factor):
     def bind(self, handles: SceneHandles) -> None:
         model = handles.model
         self.library = TextureLibrary(self.config.texture_dir, self.config.texture_size)
-        self.split = "unseen" if self.ood else "seen"
+        self.split = self.library_set
         self.slots = {}
         for surface in SURFACES:
             tex = model.texture(f"bg_{surface}").id

@@ -14,6 +14,10 @@ from sim2real.tasks.base import SimView
 
 Params = dict[str, Any]  # JSON-serialisable: recorded per frame in info["randomization"]
 
+# Which set of a library (textures, distractor instances) each split draws from. heldout (the
+# proxy-real world) samples the ood ranges but from sets that neither train nor ood ever use.
+LIBRARY_SETS = {"train": "seen", "ood": "unseen", "heldout": "heldout"}
+
 
 @dataclass
 class SceneHandles:
@@ -37,7 +41,8 @@ class Factor:
 
     def __init__(self, config: RandomizationConfig, split: str, layout: StationLayout) -> None:
         self.config = config
-        self.ood = split == "ood"
+        self.ood = split != "train"  # ood and heldout both sample beyond the train ranges
+        self.library_set = LIBRARY_SETS[split]
         self.layout = layout
 
     def build(self, spec: mujoco.MjSpec) -> None:

@@ -5,7 +5,8 @@ Design: a pool with one body per distractor instance of the split is added to th
 parked behind the wall, apart from each other, with contacts off and gravity compensated, so
 they never touch anything nor move. Chosen ones get a pose outside the task's working area (keep-out
 circles around every task object and robot base), a random colour, and are settled by
-simulating a moment before the episode starts. Train uses seen instances, ood unseen ones.
+simulating a moment before the episode starts. Train uses seen instances, ood unseen ones,
+heldout the held-out ones.
 """
 
 from __future__ import annotations
@@ -53,12 +54,11 @@ class Distractors(Factor):
         excluded_categories: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(config, split, layout)
-        split = "unseen" if self.ood else "seen"
         self.instances = [
             inst
             for cat in categories("distractor")
             if cat.name not in excluded_categories
-            for inst in cat.split(split)
+            for inst in cat.split(self.library_set)
         ]
         if not self.instances:
             raise Sim2RealError(

@@ -1,8 +1,8 @@
 """OBJ: which instance of its object category the task uses in an episode.
 
-Train draws from the category's seen instances, ood from its unseen ones. The task declares the
-object it holds as its object slot, and the env rebuilds the task around the drawn instance
-(`Task.with_objects`). A different instance is a different shape, so the env recompiles its
+Train draws from the category's seen instances, ood and heldout from its unseen ones (task
+objects have no third set). The task declares the object it holds as its object slot, and the
+env rebuilds the task around the drawn instance (`Task.with_objects`). A different instance is a different shape, so the env recompiles its
 model when the instance changes (measured: about 0.2-0.4 s on 2 CPU cores, a few percent of a
 rendered episode); it keeps the model when the instance is the one it already has.
 """
@@ -28,7 +28,7 @@ class ObjectInstances:
             )
         (self.slot,) = task.object_slots
         held = task.objects()[self.slot]
-        self.candidates = category(held.category).split("unseen" if split == "ood" else "seen")
+        self.candidates = category(held.category).split("seen" if split == "train" else "unseen")
 
     def draw(self, seed: int) -> ObjectInstance:
         rng = episode_rng(seed, FACTOR_STREAMS["OBJ"])
@@ -46,3 +46,8 @@ class ObjectInstances:
 
 def record(instance: ObjectInstance) -> dict:
     return {"category": instance.category, "instance": instance.instance_id}
+
+
+def swaps_instances(task: Task) -> bool:
+    """Whether OBJ can draw the task's object: the task has exactly one object slot."""
+    return len(task.object_slots) == 1

@@ -35,8 +35,8 @@ STAGES = ("scene", "objects", "view")
 
 class Randomizer:
     """The factors named by `spec` (e.g. 'TH+CP+BG'), with the ranges of `config`, drawn from
-    the train ranges or beyond them (`split` 'ood'), per episode or per frame (`granularity`,
-    unless `config.granularity` says otherwise for a factor)."""
+    the train ranges or beyond them (`split` ood, or heldout: the proxy-real sets), per episode
+    or per frame (`granularity`, unless `config.granularity` says otherwise for a factor)."""
 
     def __init__(
         self,

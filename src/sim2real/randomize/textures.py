@@ -1,9 +1,12 @@
-"""The procedural texture library of the BG factor: 1000 seen and 200 unseen textures.
+"""The procedural texture library of the BG factor: 1000 seen, 200 unseen and 100 held-out
+textures.
 
 A texture is a pure function of (split, index): its recipe (style, colourway, scale) is drawn
-from a random stream seeded by both. The two sets are disjoint by construction, not only by
-seed: unseen textures use styles (marble, dots, waves) and saturated colourways that seen
-textures never use. Pixels are generated lazily and cached on disk as .npy files.
+from a random stream seeded by both. The sets are disjoint by construction, not only by seed:
+unseen textures use styles (marble, dots, waves) and saturated colourways that seen textures
+never use; held-out ones (the proxy-real world's) use styles of their own (tiles, plaid, rings)
+and the band of saturation between the two. Pixels are generated lazily and cached on disk as
+.npy files.
 """
 
 from __future__ import annotations
@@ -21,12 +24,19 @@ from sim2real.cache import cache_root
 
 SEEN_COUNT = 1000
 UNSEEN_COUNT = 200
-SEEN_STYLES = ("wood", "fabric", "grid", "stripes", "noise", "checker", "speckle", "solid")
-UNSEEN_STYLES = ("marble", "dots", "waves")
-# Colourways: seen textures are muted, lab-like colours; unseen ones are saturated.
-SEEN_SATURATION = (0.0, 0.45)
-UNSEEN_SATURATION = (0.6, 1.0)
-_SPLIT_STREAM = {"seen": 1, "unseen": 2}
+HELDOUT_COUNT = 100
+STYLES = {
+    "seen": ("wood", "fabric", "grid", "stripes", "noise", "checker", "speckle", "solid"),
+    "unseen": ("marble", "dots", "waves"),
+    "heldout": ("tiles", "plaid", "rings"),
+}
+SEEN_STYLES, UNSEEN_STYLES = STYLES["seen"], STYLES["unseen"]
+# Colourways: seen textures are muted, lab-like colours; unseen ones are saturated; held-out
+# ones lie between.
+SATURATION = {"seen": (0.0, 0.45), "unseen": (0.6, 1.0), "heldout": (0.45, 0.6)}
+SEEN_SATURATION, UNSEEN_SATURATION = SATURATION["seen"], SATURATION["unseen"]
+COUNTS = {"seen": SEEN_COUNT, "unseen": UNSEEN_COUNT, "heldout": HELDOUT_COUNT}
+_SPLIT_STREAM = {"seen": 1, "unseen": 2, "heldout": 3}
 
 
 @dataclass(frozen=True)
@@ -39,16 +49,16 @@ class TextureRecipe:
 
 
 def texture_count(split: str) -> int:
-    return SEEN_COUNT if split == "seen" else UNSEEN_COUNT
+    return COUNTS[split]
 
 
 def recipe(split: str, index: int) -> TextureRecipe:
     if split not in _SPLIT_STREAM or not 0 <= index < texture_count(split):
         raise ValueError(f"no texture {split}/{index}")
     rng = _rng(split, index, 0)
-    styles = SEEN_STYLES if split == "seen" else UNSEEN_STYLES
+    styles = STYLES[split]
     style = styles[index % len(styles)]  # every style equally often
-    low, high = SEEN_SATURATION if split == "seen" else UNSEEN_SATURATION
+    low, high = SATURATION[split]
     hue = rng.uniform()
     if style == "wood":  # wood is brown in any colourway of its own
         hue = 0.04 + 0.08 * hue
@@ -168,8 +178,27 @@ def _waves(u, v, scale, rng, size):
     return 0.5 + 0.5 * np.sin(2 * np.pi * (scale * u + 0.08 * scale * np.sin(2 * np.pi * 3 * v)))
 
 
+def _tiles(u, v, scale, rng, size):
+    n = round(scale)
+    grout = 0.03 + 0.03 * rng.uniform()
+    joints = (np.mod(u * n, 1) < grout) | (np.mod(v * n + 0.5 * (np.floor(u * n) % 2), 1) < grout)
+    return np.where(joints, 1.0, 0.25 * (0.5 + 0.5 * _value_noise(rng, size, 16)))
+
+
+def _plaid(u, v, scale, rng, size):
+    n = round(scale)
+    bands = 0.5 * (np.mod(u * n, 1) < 0.35) + 0.5 * (np.mod(v * n, 1) < 0.35)
+    return bands * (0.85 + 0.15 * (np.sin(2 * np.pi * 8 * n * (u + v)) > 0))
+
+
+def _rings(u, v, scale, rng, size):
+    cu, cv = rng.uniform(0.2, 0.8, 2)
+    return 0.5 + 0.5 * np.sin(2 * np.pi * scale * 1.5 * np.hypot(u - cu, v - cv))
+
+
 _PATTERNS = {
     "wood": _wood, "fabric": _fabric, "grid": _grid, "stripes": _stripes, "noise": _noise,
     "checker": _checker, "speckle": _speckle, "solid": _solid,
     "marble": _marble, "dots": _dots, "waves": _waves,
+    "tiles": _tiles, "plaid": _plaid, "rings": _rings,
 }  # fmt: skip

@@ -24,7 +24,9 @@ def eval_command(
     out: Annotated[Path, typer.Option(help="results folder")] = Path("out/eval"),
     workers: WorkersOption = 1,
     ray: RayOption = None,
-    suite: Annotated[str | None, typer.Option(help="sim-ood: one factor at a time on its OOD range")] = None,
+    suite: Annotated[str | None, typer.Option(
+        help="sim-ood (one factor at a time on its OOD range), proxy-real (the held-out world), "
+             "clean, or a randomize spec on its OOD ranges")] = None,
     execute: Annotated[int | None, typer.Option(min=1, help="actions executed per chunk (default all)")] = None,
     label: Annotated[str | None, typer.Option(help="row name in reports (default: the policy)")] = None,
     videos: Annotated[bool, typer.Option(help="write head-camera videos of two episodes")] = True,
@@ -34,16 +36,15 @@ def eval_command(
     from sim2real.cli.checks import check_ray_address, check_seeds, require_folder
     from sim2real.evaluate.results import write_results, write_suite_results
     from sim2real.evaluate.runner import EvalSpec, evaluate
-    from sim2real.evaluate.suites import suite_factors
+    from sim2real.evaluate.suites import suite_runs
     from sim2real.policy.spec import load_policy
-    from sim2real.randomize.spec import VIEW_FACTORS
     from sim2real.tasks.registry import task_class
 
     # Everything the user typed is checked before the policy loads or an episode runs.
     require_folder(out)
     check_seeds(seed, episodes)
     task_class(task)
-    factors = suite_factors(suite) if suite else ()
+    suite_worlds = suite_runs(suite, task) if suite else ()
     chosen_by_suite = {"randomize": "all"} if suite else {}  # a suite names the factors itself
     settings_flags.settings(forced=chosen_by_suite)
     check_ray_address(ray)
@@ -63,11 +64,9 @@ def eval_command(
     base = settings_flags.settings(defaults=defaults, forced={**forced, **chosen_by_suite})
     runs = [(base, out)]
     if suite:
-        # One factor at a time on its OOD range; frame-wise only where the factor can be.
         runs = [(settings_flags.settings(defaults=defaults, forced={
-            **forced, "randomize": factor, "split": "ood",
-            "granularity": base.granularity if factor in VIEW_FACTORS else "episode",
-        }), out / factor) for factor in factors]
+            **forced, **world.settings_over(base.granularity),
+        }), out / world.name) for world in suite_worlds]
     summaries = []
     for settings, folder in runs:
         factor_spec, factor_split = settings.randomize, settings.split

@@ -3,7 +3,8 @@
 An instance is a fully specified object (shape parameters, colour) that can add itself to a
 MuJoCo spec as one body. Its body origin is the centre of its bottom face, so placing it on a
 surface means setting the origin's z to the surface height. Instances are split into *seen*
-(training) and *unseen* (held out for out-of-distribution evaluation) by construction.
+(training) and *unseen* (held out for out-of-distribution evaluation) by construction;
+distractors also have *heldout* instances that only the proxy-real world uses.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import ClassVar, Literal
 
 import mujoco
 
-Split = Literal["seen", "unseen"]
+Split = Literal["seen", "unseen", "heldout"]  # heldout: distractors of the proxy-real world
 RGBA = tuple[float, float, float, float]
 
 

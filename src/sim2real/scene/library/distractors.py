@@ -3,6 +3,7 @@
 Each category is a function of (scale, colour) returning primitive parts; instances differ in
 size, proportions and colour. Seen and unseen instances are disjoint by construction: unseen
 instances use colourways from a palette the seen ones never use, and sizes outside the seen ones.
+Held-out instances (the proxy-real world's) have a palette and sizes of their own again.
 """
 
 from __future__ import annotations
@@ -26,10 +27,16 @@ UNSEEN_COLOURS: dict[str, RGBA] = {
     "pink": (0.95, 0.55, 0.7, 1.0),
     "brown": (0.45, 0.3, 0.18, 1.0),
 }
+HELDOUT_COLOURS: dict[str, RGBA] = {
+    "olive": (0.45, 0.5, 0.15, 1.0),
+    "navy": (0.1, 0.12, 0.35, 1.0),
+    "grey": (0.5, 0.5, 0.52, 1.0),
+}
 DARK: RGBA = (0.15, 0.15, 0.16, 1.0)
 METAL: RGBA = (0.7, 0.7, 0.72, 1.0)
 SEEN_SCALES = {"small": 0.85, "": 1.0, "large": 1.15}
 UNSEEN_SCALES = {"tiny": 0.72, "big": 1.3}
+HELDOUT_SCALES = {"mini": 0.62, "huge": 1.42}
 
 PartsFn = Callable[[float, RGBA], tuple[Part, ...]]
 
@@ -137,20 +144,18 @@ DISTRACTOR_SHAPES: dict[str, tuple[str, PartsFn]] = {
 
 
 def _category(name: str, noun: str, parts: PartsFn, index: int) -> Category:
-    """Three seen and two unseen instances, colours rotated per category for variety."""
-    seen_names = list(SEEN_COLOURS)
-    unseen_names = list(UNSEEN_COLOURS)
+    """Three seen, two unseen and two held-out instances, colours rotated per category for
+    variety."""
     instances = []
-    for k, (size_name, scale) in enumerate(SEEN_SCALES.items()):
-        colour = seen_names[(index + 2 * k) % len(seen_names)]
-        instances.append(Compound(f"{name}/seen/{k}", "seen", colour, size_name,
-                                  parts=parts(scale, SEEN_COLOURS[colour]),
-                                  category_name=name, noun_name=noun))
-    for k, (size_name, scale) in enumerate(UNSEEN_SCALES.items()):
-        colour = unseen_names[(index + k) % len(unseen_names)]
-        instances.append(Compound(f"{name}/unseen/{k}", "unseen", colour, size_name,
-                                  parts=parts(scale, UNSEEN_COLOURS[colour]),
-                                  category_name=name, noun_name=noun))
+    for split, scales, colours, stride in (("seen", SEEN_SCALES, SEEN_COLOURS, 2),
+                                           ("unseen", UNSEEN_SCALES, UNSEEN_COLOURS, 1),
+                                           ("heldout", HELDOUT_SCALES, HELDOUT_COLOURS, 1)):
+        names = list(colours)
+        for k, (size_name, scale) in enumerate(scales.items()):
+            colour = names[(index + stride * k) % len(names)]
+            instances.append(Compound(f"{name}/{split}/{k}", split, colour, size_name,
+                                      parts=parts(scale, colours[colour]),
+                                      category_name=name, noun_name=noun))
     return Category(name=name, kind="distractor", instances=tuple(instances))
 
 
