@@ -28,7 +28,7 @@ demo: setup
 	@echo "demo outputs are in $(OUT)/: dataset/, *_grid*.png (contact sheet), *.mp4, *_fidelity.png"
 
 test: setup
-	$(PYTHON) -m pytest -q -n 2
+	$(PYTHON) -m pytest -q -n 2 --dist loadgroup
 
 bench: setup
 	$(VENV)/bin/sim2real bench env

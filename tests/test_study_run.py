@@ -24,6 +24,10 @@ from sim2real.study.execute import run_study
 from sim2real.study.graph import build_plan
 from sim2real.study.store import StudyStore, is_locked
 
+# One xdist worker runs the whole module (`--dist loadgroup` in the Makefile): its fixtures build
+# one study each, and a second worker would only wait for them.
+pytestmark = pytest.mark.xdist_group("study-run")
+
 TINY = {
     "name": "tiny",
     "tasks": ["click_bell"],
