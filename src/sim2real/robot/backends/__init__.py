@@ -21,7 +21,7 @@ def make_robot(config: RobotConfig, task: str, cameras: tuple[str, ...],
     if backend.type == "trossen-wxai":
         from sim2real.robot.backends.trossen import TrossenRobot
 
-        return TrossenRobot(backend, devices)
+        return TrossenRobot(backend, devices, config.control_hz)
     from sim2real.robot.backends.piper import PiperRobot
 
     return PiperRobot(backend, devices)
