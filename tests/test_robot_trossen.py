@@ -23,6 +23,8 @@ from sim2real.robot.config import make_robot_config
 
 pytest.importorskip("trossen_arm")
 pytest.importorskip("trossen_arm_sim")
+# One worker runs the module (with --dist loadgroup): its controllers start once, not per worker.
+pytestmark = pytest.mark.xdist_group("trossen")
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_BIN = Path(sys.executable).with_name("trossen-arm-sim")
