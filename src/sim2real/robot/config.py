@@ -111,6 +111,9 @@ class CameraConfig(_Strict):
     width: int = Field(640, ge=8, le=4096)
     height: int = Field(480, ge=8, le=4096)
     fps: int = Field(30, ge=1, le=240)
+    intrinsics: tuple[float, float, float, float] | None = Field(
+        None, description="fx, fy, cx, cy in pixels at width x height, from a calibration "
+        "(an opencv camera does not report its own; a realsense does)")
 
     @model_validator(mode="after")
     def _source(self) -> CameraConfig:
