@@ -98,9 +98,8 @@ def test_opencv_reads_an_mjpeg_stream_over_http():
             assert camera.frames_received >= 8  # ~30 fps arrived while the loop polled
         finally:
             camera.disconnect()
-        sent = server.frames_sent
-    assert not camera._thread and server.thread.is_alive() is False
-    assert sent >= camera.frames_received
+        assert server.frames_sent >= 8
+    assert camera._thread is None and not server.thread.is_alive()  # both stopped and joined
     assert len(frames) >= 6 and all(f.image.shape == (24, 32, 3) for f in frames)
     indices = [f.index for f in sorted(frames, key=lambda f: f.received_at)]
     assert indices == sorted(indices) and len(set(indices)) == len(indices)
