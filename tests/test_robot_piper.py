@@ -149,6 +149,16 @@ def wait_until(condition, timeout: float = 2.0) -> bool:
     return True
 
 
+def test_the_example_config_loads():
+    from pathlib import Path
+
+    from sim2real.robot.config import load_robot_config
+
+    config = load_robot_config(Path(__file__).resolve().parents[1] / "configs/robots/piper.yaml")
+    assert config.kind == "piper" and config.robot.arms == {"left": "can_left", "right": "can_right"}
+    assert config.cameras["head"].type == "realsense" and config.cameras["left_wrist"].device == 0
+
+
 def test_units_convert_both_ways():
     robot = PiperRobot(piper_config(channels()).robot)
     arm = np.array([0.5, -0.25, 1.0, math.pi / 2, 0.0, -1.0, 0.5])
