@@ -23,10 +23,11 @@ def gradient(index: int, width: int, height: int) -> np.ndarray:
 
 
 def record_realsense(path: Path, width: int, height: int, fovy_deg: float, frames: int = 12,
-                     fps: int = 30) -> Path:
+                     fps: int = 30, image=gradient) -> Path:
     """A colour-only recording of `frames` frames with the intrinsics of a camera whose
     vertical field of view is `fovy_deg`, timestamps 1/fps apart. The frames are fed at `fps`
-    (frames / fps seconds): playback paces itself by when frames reached the recorder."""
+    (frames / fps seconds): playback paces itself by when frames reached the recorder.
+    `image(index, width, height)` draws frame `index` (RGB)."""
     import pyrealsense2 as rs
 
     device = rs.software_device()
@@ -49,7 +50,7 @@ def record_realsense(path: Path, width: int, height: int, fovy_deg: float, frame
     for index in range(frames):
         time.sleep(max(0.0, started + index / fps - time.monotonic()))
         frame = rs.software_video_frame()
-        frame.pixels = gradient(index, width, height)
+        frame.pixels = image(index, width, height)
         frame.bpp, frame.stride = 3, width * 3
         frame.timestamp = index * 1000.0 / fps
         frame.domain = rs.timestamp_domain.hardware_clock

@@ -127,3 +127,66 @@ def test_a_stream_that_stops_makes_read_fail():
         camera.disconnect()
     with pytest.raises(CameraError, match="could not open device"):
         make_camera("head", CameraConfig(type="opencv", device=server.url)).connect()
+
+
+def checkerboard_view(board, position, rotation, intrinsics):
+    """What a pinhole camera at `position` (world), `rotation` (camera from world, OpenCV
+    axes) sees of `board` lying on the table: black squares on white, anti-aliased."""
+    import cv2
+
+    from sim2real.robot.calibration import camera_matrix
+
+    def draw(_index, width, height):
+        image = np.full((height, width, 3), 255, np.uint8)
+        rvec, tvec = cv2.Rodrigues(rotation)[0], -rotation @ position
+        s, (ox, oy, oz) = board.square_m, board.origin
+        for j in range(-1, board.rows):
+            for i in range(-1, board.columns):
+                if (i + j) % 2 == 0:
+                    quad = np.array([[ox + a * s, oy + b * s, oz] for a, b in
+                                     ((i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1))])
+                    pixels = cv2.projectPoints(quad, rvec, tvec, camera_matrix(intrinsics), None)[0]
+                    cv2.fillConvexPoly(image, np.round(pixels.reshape(-1, 2) * 16).astype(np.int32),
+                                       (0, 0, 0), cv2.LINE_AA, 4)
+        return image
+
+    return draw
+
+
+def test_robot_calibrate_prints_the_head_pose_difference_from_a_checkerboard(tmp_path):
+    """A head camera 2 cm right of, 3 cm below and 3 degrees steeper than the simulated one,
+    seeing a 7x5 board on the table (a recording of that view): `robot calibrate` says so."""
+    import json
+    import math
+    import subprocess
+    import sys
+
+    import cv2
+    import yaml
+
+    from sim2real.robot.calibration import Board, simulated_head_pose
+
+    fy = 240 / math.tan(math.radians(21))
+    board = Board(7, 5, 0.04, (-0.12, -0.08, 0.74))
+    position, rotation = simulated_head_pose()
+    steeper = cv2.Rodrigues(np.array([math.radians(3), 0.0, 0.0]))[0] @ rotation
+    draw = checkerboard_view(board, position + [0.02, 0.0, -0.03], steeper,
+                             Intrinsics(640, 480, fy, fy, 320, 240))
+    recording = record_realsense(tmp_path / "board.db3", 640, 480, fovy_deg=42.0, frames=3, image=draw)
+    config = tmp_path / "station.yaml"
+    config.write_text(yaml.safe_dump({
+        "robot": {"type": "piper", "arms": {"left": "can_left", "right": "can_right"}},
+        "cameras": {"head": {"type": "realsense", "file": str(recording)}}}))
+    command = [sys.executable, "-m", "sim2real", "robot", "calibrate", "--robot", str(config),
+               "--board", "7x5", "--square", "0.04", "--origin", "-0.12,-0.08,0.74"]
+    done = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert np.allclose(report["position_difference_m"], [0.02, 0.0, -0.03], atol=0.005)
+    assert report["view_angle_deg"] == pytest.approx(3.0, abs=0.3)
+    assert report["pitch_down_deg"] - report["simulated_pitch_down_deg"] == pytest.approx(3.0, abs=0.3)
+    assert report["reprojection_px"] < 1.0
+    bad = subprocess.run([*command[:-4], "--board", "7by5"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == [
+        "error: invalid board: '7by5'; allowed: inner corners as COLSxROWS, each 3 or more (e.g. 7x5)"]

@@ -171,5 +171,58 @@ def check_command(
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
+@robot_app.command("calibrate")
+def calibrate_command(
+    robot: RobotOption,
+    board: Annotated[str, typer.Option(help="checkerboard inner corners COLSxROWS (cols along the world's x)")] = "7x5",
+    square: Annotated[float, typer.Option(help="checkerboard square side in metres")] = 0.04,
+    origin: Annotated[str, typer.Option(help="world X,Y,Z (m) of the board's first inner corner")] = "-0.12,-0.08,0.74",
+    as_json: JsonFlag = False,
+) -> None:
+    """The head camera's pose from one view of a checkerboard flat on the table, against the
+    simulator's head camera: position difference (m), view and tilt angles (degrees)."""
+    from sim2real.errors import invalid
+    from sim2real.robot.calibration import Board, head_pose_difference
+    from sim2real.robot.cameras import make_camera
+    from sim2real.robot.config import load_robot_config
+
+    config = load_robot_config(robot)
+    sizes = board.lower().split("x")
+    if len(sizes) != 2 or not all(v.isdigit() and int(v) >= 3 for v in sizes):
+        raise invalid("board", board, "inner corners as COLSxROWS, each 3 or more (e.g. 7x5)")
+    if square <= 0:
+        raise invalid("square", square, "a positive side length in metres")
+    try:
+        point = tuple(float(v) for v in origin.split(","))
+    except ValueError:
+        point = ()
+    if len(point) != 3:
+        raise invalid("origin", origin, "three numbers X,Y,Z in metres")
+    if "head" not in config.cameras:
+        raise invalid("robot", str(robot), "a station config with a head camera (the sim's is exact)")
+    camera = make_camera("head", config.cameras["head"])
+    camera.connect()
+    try:
+        frame = camera.read()
+        intrinsics = camera.intrinsics
+    finally:
+        camera.disconnect()
+    if intrinsics is None:
+        raise invalid("cameras.head.intrinsics", None, "fx, fy, cx, cy from a calibration "
+                      "(this camera does not report its own)")
+    report = head_pose_difference(frame.image, intrinsics,
+                                  Board(int(sizes[0]), int(sizes[1]), square, point))
+    if as_json:
+        print_json(report)
+        return
+    dx, dy, dz = report["position_difference_m"]
+    stdout.print(f"head camera at {report['position_m']} m, simulated {report['simulated_position_m']} m: "
+                 f"move it by ({-dx:+.3f}, {-dy:+.3f}, {-dz:+.3f}) m ({report['distance_m']:.3f} m)")
+    stdout.print(f"tilted {report['pitch_down_deg']:.1f} degrees down (simulated "
+                 f"{report['simulated_pitch_down_deg']:.1f}); view direction off by "
+                 f"{report['view_angle_deg']:.2f}, image x axis by {report['right_axis_angle_deg']:.2f} "
+                 f"degrees; reprojection {report['reprojection_px']} px")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(robot_app, name="robot")
