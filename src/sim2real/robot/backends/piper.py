@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,9 @@ class PiperRobot(Robot):
             self._connected_after[side] = (arm.GetArmJointMsgs().time_stamp,
                                            arm.GetArmLowSpdInfoMsgs().time_stamp)
             try:
-                arm.CreateCanBus(channel, bustype=self.config.interface, judge_flag=False)
+                with warnings.catch_warnings():  # the SDK still passes python-can's old `bustype`
+                    warnings.filterwarnings("ignore", "The 'bustype' argument", DeprecationWarning)
+                    arm.CreateCanBus(channel, bustype=self.config.interface, judge_flag=False)
             except ConnectionError:
                 self._release()
                 raise RobotError(f"{side} arm: python-can could not open {self.config.interface} "
