@@ -72,9 +72,11 @@ class SafetyLayer:
         self.counts.steps += 1
         inside = np.clip(array, self.low, self.high)
         self.counts.clamped += inside != array
-        step = np.clip(inside - previous, -self.max_step, self.max_step)
-        target = previous + step
-        self.counts.capped += target != inside
+        # Compared, not recomputed: previous + (inside - previous) is not always `inside` in
+        # floating point, and an uncapped target must pass through bit for bit.
+        capped = np.abs(inside - previous) > self.max_step
+        self.counts.capped += capped
+        target = np.where(capped, previous + np.clip(inside - previous, -self.max_step, self.max_step), inside)
         return np.clip(target, self.low, self.high)
 
     def towards(self, start: np.ndarray, goal: np.ndarray, speed: float, hz: float) -> np.ndarray:

@@ -119,10 +119,13 @@ class TrossenRobot(Robot):
 
     @staticmethod
     def _arm_limits(driver) -> tuple[np.ndarray, np.ndarray]:
+        """One arm's position limits as its controller reports them, in the contract's units.
+        The controller sends float32: 0.044 m arrives as 0.04399999976, which would make the
+        simulator's fully open 1.0 an out-of-range target; float32 precision is all it has."""
         limits = driver.get_joint_limits()
         low = from_driver([limit.position_min for limit in limits])
         high = from_driver([limit.position_max for limit in limits])
-        return low, high
+        return (low.astype(np.float32).astype(np.float64), high.astype(np.float32).astype(np.float64))
 
     def _arms_disconnect(self) -> None:
         """`cleanup` idles the joints where the connection works, then releases the sockets."""
