@@ -96,6 +96,9 @@ class TrossenRobot(Robot):
         import trossen_arm
 
         driver = trossen_arm.TrossenArmDriver()
+        # The driver writes its log to stderr itself; its info lines (every connection step)
+        # would bury ours. Its errors are also raised, and reported below in one line.
+        driver.set_log_level(trossen_arm.LogLevel.warn)
         try:
             driver.configure(trossen_arm.Model.wxai_v0, self._end_effector, ip, False,
                              self.config.connect_timeout_s)
