@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 OUT     ?= out
 export MUJOCO_GL ?= egl
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench smoke-study clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,14 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest -q -n 2 --dist loadgroup
+
+# The factor-study pipeline (generate, train, evaluate every cell, report) at a 2-core machine's
+# size; resumable: run it again after an interruption (docs/study.md).
+smoke-study: setup
+	$(VENV)/bin/sim2real study run configs/studies/smoke.yaml --dir $(OUT)/studies/smoke
+	$(VENV)/bin/sim2real study report configs/studies/smoke.yaml --dir $(OUT)/studies/smoke \
+		--out $(OUT)/studies/smoke-report
+	@echo "the smoke study's report is $(OUT)/studies/smoke-report/report.html (and report.md)"
 
 bench: setup
 	$(VENV)/bin/sim2real bench env

@@ -1,19 +1,21 @@
 """Study files: validated like the settings (errors name the nested field), steps keyed by
-their inputs and shared between cells, GRPO steps failing with a clear reason until GRPO lands."""
+their inputs and shared between cells, and every preset in configs/studies valid."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 from sim2real.errors import Sim2RealError
-from sim2real.study.config import parse_study
+from sim2real.study.config import load_study, parse_study
 from sim2real.study.graph import build_plan
 
+PRESETS = Path(__file__).parent.parent / "configs" / "studies"
 BASE = {
     "name": "keys",
     "tasks": ["click_bell", "place_empty_cup"],
@@ -35,7 +37,9 @@ BASE = {
     ({"evaluation": {"suites": ["sim-odd"]}}, "invalid evaluation.suites: ['sim-odd']; unknown suite 'sim-odd'"),
     ({"training": {"head": "continuous"}}, "invalid variants:"),
     ({"tasks": ["fly"]}, "invalid tasks: ['fly']; unknown task 'fly'"),
-    ({"grpo": {"clip_high": 2}}, "invalid grpo.clip_high: 2"),
+    ({"grpo": {"clip_low": 1}}, "invalid grpo.clip_low: 1"),
+    ({"grpo": {"init": "sft.pt"}}, "'init' is set by the study"),
+    ({"grpo": {"dr_randomize": "XX"}}, "invalid grpo.dr_randomize: 'XX'"),
     ({"data": {"x": {"split": "heldout"}}}, "split 'heldout' is the proxy-real world's"),
     ({"colour": "red"}, "invalid colour: 'red'; unknown field"),
 ])
@@ -95,19 +99,21 @@ def test_only_selects_a_cell_and_what_it_needs():
         plan.select(("nope/*",))
 
 
-def test_a_grpo_step_fails_with_its_reason_until_grpo_lands(tmp_path):
-    import importlib.util
+@pytest.mark.parametrize("preset", sorted(PRESETS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_preset_is_a_valid_study_on_the_head_camera(preset):
+    config = load_study(preset)
+    assert config.name == preset.stem
+    # The paper's policies see its single forward head camera (wrist cameras stay an option).
+    assert config.policy_cameras == ("head",)
+    plan = build_plan(config)
+    assert {s.kind for s in plan.steps.values()} >= {"generate", "train", "evaluate"}
+    if any(v != "sft" for v in config.variants):
+        assert any(s.kind == "grpo" for s in plan.steps.values())
 
-    from sim2real.study.steps import execute_step
-    from sim2real.study.store import StudyStore
 
-    if importlib.util.find_spec("sim2real.train.grpo.trainer") is not None:
-        pytest.skip("GRPO has landed: the study runs it (tests/test_study_run.py covers real steps)")
-    plan = build_plan(parse_study(BASE))
-    grpo = next(s for s in plan.steps.values() if s.kind == "grpo")
-    outcome = execute_step(str(tmp_path), grpo.as_dict(), [plan.steps[k].as_dict() for k in grpo.inputs])
-    assert outcome["state"] == "failed" and outcome["reason"].startswith("needs train grpo (issue 16)")
-    assert StudyStore(tmp_path).failure(grpo)["reason"] == outcome["reason"]
+def test_presets_cover_the_papers_grids():
+    assert {p.stem for p in PRESETS.glob("*.yaml")} >= {
+        "paper-table1", "paper-table2", "paper-table3", "paper-fidelity", "smoke"}
 
 
 def test_a_second_run_of_the_same_folder_is_refused(tmp_path):

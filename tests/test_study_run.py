@@ -1,6 +1,7 @@
 """The study runner end to end on a tiny study (one task, two settings, two demos, three
-training steps, two evaluation episodes): killed with SIGKILL and resumed, a changed setting,
-a failing step, and the same study on a local Ray head."""
+training steps, two evaluation episodes, 10 Hz control): killed with SIGKILL and resumed, a
+changed setting, a failing step, a GRPO variant reusing the SFT step, and the same study on a
+local Ray head."""
 
 from __future__ import annotations
 
@@ -31,10 +32,17 @@ pytestmark = pytest.mark.xdist_group("study-run")
 TINY = {
     "name": "tiny",
     "tasks": ["click_bell"],
-    "env": {"cameras": ["head"], "image_size": [48, 48], "render": {"shadows": False, "msaa": 0}},
+    # 10 Hz: 80 steps per click_bell episode (200 at 25 Hz) in generation, training and evaluation
+    "env": {"cameras": ["head"], "image_size": [48, 48], "control_hz": 10.0,
+            "render": {"shadows": False, "msaa": 0}},
     "data": {"clean": {}, "TH": {"randomize": "TH"}},
     "demos": 2,
-    "training": {"model": "tiny", "steps": 3, "batch_size": 4, "warmup_steps": 1, "checkpoint_every": 1},
+    # the discrete head, so that the GRPO variant below can start from these SFT policies
+    "training": {"model": "tiny", "head": "discrete", "steps": 3, "batch_size": 4, "warmup_steps": 1,
+                 "checkpoint_every": 1},
+    # one GRPO update from one prompt's group of 2 rollouts, one greedy episode before and after
+    "grpo": {"steps": 1, "group_size": 2, "prompts_per_step": 1, "max_prompts_per_step": 1, "envs": 1,
+             "mini_batch": 2, "eval_every": 0, "eval_episodes": 1, "learning_rate": 1.0e-3},
     "evaluation": {"suites": ["clean"], "episodes": 2, "first_seed": 1000},
     "execution": {"workers": 2},
 }
@@ -168,6 +176,50 @@ def test_a_failing_step_records_its_reason_and_blocks_only_its_dependents(change
     assert states["generate broken click_bell"]["state"] == "failed"
     assert states["train broken click_bell seed 0"]["state"] == "blocked"
     assert states["evaluate TH/sft click_bell clean"]["state"] == "done"
+
+
+WITH_GRPO = {**TINY, "variants": ["sft", "sft+grpo"]}
+
+
+@pytest.fixture(scope="module")
+def with_grpo(finished, tmp_path_factory):
+    """The finished study copied, with the sft+grpo variant added, run for its clean cells."""
+    _, root, *_ = finished
+
+    def build(folder: Path):
+        shutil.copytree(root, folder / "run")
+        before = records(folder / "run")
+        summary = run_study(parse_study(WITH_GRPO), folder / "run", workers=2, only=("clean/*",))
+        return str(folder / "run"), before, summary
+
+    copy_root, before, summary = once(tmp_path_factory, "study-grpo", build)
+    return Path(copy_root), before, summary
+
+
+def test_a_grpo_variant_trains_from_the_sft_step_which_runs_once(with_grpo):
+    from sim2real.policy.vla.checkpoint import load_checkpoint
+
+    root, before, summary = with_grpo
+    plan = build_plan(parse_study(WITH_GRPO))
+    (sft,) = plan.cells["clean/sft/click_bell"].policies
+    (grpo,) = plan.cells["clean/sft+grpo/click_bell"].policies
+    assert plan.steps[sft].kind == "train" and plan.steps[grpo].kind == "grpo"
+    assert plan.steps[grpo].inputs == (sft,)  # the GRPO step's key consumes the SFT step's key
+    assert not summary["failed"] and not summary["blocked"], summary
+    (evaluation,) = plan.cells["clean/sft+grpo/click_bell"].evaluations
+    assert set(summary["ran"]) == {grpo, evaluation.key}  # the SFT policy was not trained again
+    assert sft in summary["already_done"]
+    after = records(root)
+    sft_record = f"steps/train-{sft}/record.json"
+    assert after[sft_record] == before[sft_record]
+    store = StudyStore(root)
+    record = store.record(plan.steps[grpo])
+    assert record["summary"]["steps"] == 1 and record["cpu_seconds"] > 0
+    saved = load_checkpoint(store.output(plan.steps[grpo]))
+    assert saved["step"] == 1 and saved["grpo"]["config"]["init"] == str(store.output(plan.steps[sft]))
+    assert saved["grpo"]["config"]["group_size"] == 2 and saved["grpo"]["config"]["settings"]["randomize"] == "clean"
+    results = json.loads((store.output(plan.steps[evaluation.key]) / "summary.json").read_text())
+    assert results["episodes"] == 2
 
 
 @contextmanager

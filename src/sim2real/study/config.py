@@ -9,7 +9,7 @@ data:                       # named data settings: EnvSettings fields over `env`
   TH: {randomize: TH}
 demos: 24                   # successful expert demos per (data setting, task)
 training: {model: tiny, steps: 300, batch_size: 16, replicates: 1, policy: per-task}
-variants: [sft]             # sft, sft+grpo, sft+grpo+dr
+variants: [sft]             # sft, sft+grpo, sft+grpo+dr (needs training.head: discrete)
 evaluation: {suites: [clean, sim-ood], episodes: 10, first_seed: 100000}
 ```
 """
@@ -27,14 +27,24 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 from sim2real.errors import Sim2RealError
 from sim2real.render.presets import Fidelity
 from sim2real.settings import EnvSettings
-from sim2real.train.sft import SFTConfig
+from sim2real.train.config import SFTConfig
+from sim2real.train.grpo.config import GRPOConfig
 
 Variant = Literal["sft", "sft+grpo", "sft+grpo+dr"]
 StepKind = Literal["generate", "train", "grpo", "evaluate"]
 STEP_KINDS: tuple[str, ...] = ("generate", "train", "grpo", "evaluate")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+_.-]*$")  # data setting names: cells, --only patterns
-# SFT fields the study sets itself, per step.
+# Fields the study sets itself for each training and GRPO step (not in a study file).
 STUDY_SET_FIELDS = ("data", "out", "resume", "log_dir")
+GRPO_STUDY_SET_FIELDS = ("init", "out", "tasks", "settings", "seed", "resume", "overwrite", "log_dir")
+
+
+def _refuse_study_set(value: Any, names: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        for name in names:
+            if name in value:
+                raise ValueError(f"{name!r} is set by the study for each step; remove it")
+    return value
 
 
 class TrainingRecipe(SFTConfig):
@@ -51,34 +61,29 @@ class TrainingRecipe(SFTConfig):
     @model_validator(mode="before")
     @classmethod
     def _study_sets(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for name in STUDY_SET_FIELDS:
-                if name in value:
-                    raise ValueError(f"{name!r} is set by the study for each training step; remove it")
-        return value
+        return _refuse_study_set(value, STUDY_SET_FIELDS)
 
     def sft_fields(self) -> dict[str, Any]:
         """The SFTConfig fields of this recipe that are the same for every cell."""
         return self.model_dump(mode="json", exclude={*STUDY_SET_FIELDS, "policy", "replicates"})
 
 
-class GRPOSettings(BaseModel):
-    """GRPO fine-tuning of the SFT policy (SimpleVLA-RL's recipe; `sim2real train grpo`)."""
+class GRPOSettings(GRPOConfig):
+    """GRPO fine-tuning of each SFT policy (`sim2real train grpo`): GRPOConfig's fields (group
+    size, prompts per step, steps, temperature, clipping, learning rate, envs, evaluation, ...)
+    without those the study sets per step (the SFT checkpoint, the output, the tasks, the
+    rollout settings, the seed: the SFT replicate's), plus the rollouts' randomization in
+    sft+grpo+dr."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    steps: int = Field(50, ge=1, description="GRPO updates")
-    group_size: int = Field(8, ge=2, le=64, description="rollouts per prompt")
-    prompts_per_step: int = Field(8, ge=1, le=1024, description="kept groups per update")
-    temperature: float = Field(1.6, gt=0, le=10, description="sampling temperature of rollouts")
-    clip_low: float = Field(0.2, gt=0, lt=1)
-    clip_high: float = Field(0.28, gt=0, lt=1)
-    learning_rate: float = Field(1e-5, gt=0, le=1)
-    envs: int = Field(8, ge=1, le=1024, description="environments stepped together per worker")
-    eval_every: int = Field(10, ge=1)
-    eval_episodes: int = Field(32, ge=1)
+    init: Path = Path("sft.pt")
+    out: Path = Path("grpo.pt")
     dr_randomize: str = Field("all", description="rollout randomization of sft+grpo+dr")
     dr_granularity: Literal["episode", "frame"] = "episode"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _study_sets(cls, value: Any) -> Any:
+        return _refuse_study_set(value, GRPO_STUDY_SET_FIELDS)
 
     @field_validator("dr_randomize")
     @classmethod
@@ -86,6 +91,10 @@ class GRPOSettings(BaseModel):
         from sim2real.randomize.spec import format_spec, parse_spec
 
         return format_spec(parse_spec(value))
+
+    def grpo_fields(self) -> dict[str, Any]:
+        """The GRPOConfig fields of these settings that are the same for every cell."""
+        return self.model_dump(mode="json", exclude={*GRPO_STUDY_SET_FIELDS, "dr_randomize", "dr_granularity"})
 
 
 class EvaluationPlan(BaseModel):

@@ -168,7 +168,7 @@ def build_plan(config: StudyConfig) -> Plan:
 def _grpo_step(plan: Plan, config: StudyConfig, variant: str, name: str, group: tuple[str, ...],
                seed: int, sft: str) -> str:
     """GRPO from the SFT policy, with rollouts in the clean world or under randomization."""
-    grpo = config.grpo.model_dump(mode="json", exclude={"dr_randomize", "dr_granularity"})
+    grpo = config.grpo.grpo_fields()
     randomized = variant == "sft+grpo+dr"
     rollouts = config.env.model_copy(update={
         "randomize": config.grpo.dr_randomize if randomized else "clean",

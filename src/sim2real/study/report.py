@@ -144,6 +144,15 @@ def _scatter(pairs: list[tuple[str, Measure, Measure]], path: Path) -> Path:
     return path
 
 
+# The cost table's columns (results.stage_costs' fields), in the Markdown and the page alike.
+COST_COLUMNS = {"steps": "steps", "seconds": "wall time (s)", "longest_seconds": "longest (s)",
+                "cpu_seconds": "CPU time (s)", "peak_memory_mb": "peak memory (MB)"}
+
+
+def cost_cells(cost: dict[str, float]) -> list[str]:
+    return [f"{cost.get(field, 0):.0f}" for field in COST_COLUMNS]
+
+
 def markdown_report(report: StudyReport) -> str:
     from sim2real.study.formats import markdown, predictivity_text
 
@@ -154,10 +163,9 @@ def markdown_report(report: StudyReport) -> str:
     if report.predictivity:
         parts += ["### How well simulation predicts transfer", "", predictivity_text(report.predictivity), ""]
     if report.costs:
-        parts += ["### Cost per stage", "", "| stage | steps | wall time (s) | longest (s) | peak memory (MB) |",
-                  "|---|---|---|---|---|"]
-        parts += [f"| {kind} | {c['steps']:.0f} | {c['seconds']:.0f} | {c['longest_seconds']:.0f} | "
-                  f"{c['peak_memory_mb']:.0f} |" for kind, c in report.costs.items()]
+        parts += ["### Cost per stage", "", "| " + " | ".join(("stage", *COST_COLUMNS.values())) + " |",
+                  "|---" * (len(COST_COLUMNS) + 1) + "|"]
+        parts += ["| " + " | ".join((kind, *cost_cells(c))) + " |" for kind, c in report.costs.items()]
     return "\n".join(parts) + "\n"
 
 
@@ -185,11 +193,10 @@ def html_report(report: StudyReport, images: list[Path]) -> str:
         body.append(f"<pre>{esc(predictivity_text(report.predictivity))}</pre>")
         body += [f'<img src="{i.name}">' for i in images if i.stem == "sim_ood_vs_proxy_real"]
     if report.costs:
-        rows = "".join(f"<tr><th>{esc(k)}</th><td>{c['steps']:.0f}</td><td>{c['seconds']:.0f}</td>"
-                       f"<td>{c['longest_seconds']:.0f}</td><td>{c['peak_memory_mb']:.0f}</td></tr>"
+        head = "".join(f"<th>{esc(name)}</th>" for name in ("stage", *COST_COLUMNS.values()))
+        rows = "".join(f"<tr><th>{esc(k)}</th>" + "".join(f"<td>{v}</td>" for v in cost_cells(c)) + "</tr>"
                        for k, c in report.costs.items())
-        body.append("<h2>Cost per stage</h2><table><tr><th>stage</th><th>steps</th><th>wall time (s)</th>"
-                    f"<th>longest (s)</th><th>peak memory (MB)</th></tr>{rows}</table>")
+        body.append(f"<h2>Cost per stage</h2><table><tr>{head}</tr>{rows}</table>")
     return PAGE.format(title=esc(f"Study {report.name}"), body="\n".join(body))
 
 

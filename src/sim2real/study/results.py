@@ -62,16 +62,18 @@ def collect(plan: Plan, store: StudyStore) -> dict[str, CellResults]:
 
 
 def stage_costs(plan: Plan, store: StudyStore) -> dict[str, dict[str, float]]:
-    """Per kind of step: how many finished, their total and longest wall time, peak memory."""
+    """Per kind of step: how many finished, their total and longest wall time, their CPU time
+    (what a step costs on a shared machine), peak memory."""
     costs: dict[str, dict[str, float]] = {}
     for step in plan.steps.values():
         record = store.record(step)
         if record is None:
             continue
         cost = costs.setdefault(step.kind, {"steps": 0, "seconds": 0.0, "longest_seconds": 0.0,
-                                            "peak_memory_mb": 0.0})
+                                            "cpu_seconds": 0.0, "peak_memory_mb": 0.0})
         cost["steps"] += 1
         cost["seconds"] += record["seconds"]
+        cost["cpu_seconds"] += record.get("cpu_seconds", 0.0)  # absent in records before it was kept
         cost["longest_seconds"] = max(cost["longest_seconds"], record["seconds"])
         cost["peak_memory_mb"] = max(cost["peak_memory_mb"], record["peak_memory_mb"])
     return costs

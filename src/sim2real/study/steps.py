@@ -4,9 +4,9 @@ sim2real.evaluate.runner + results). `execute_step` is what a worker process or 
 runs: it holds the step's lock, runs it, and commits its record or its failure before
 returning, so the outcome is on disk whoever ran it.
 
-GRPO: the step calls `sim2real.train.grpo.trainer.train_grpo(GRPOConfig(...), on_event)`, the
-Python API of `sim2real train grpo`. Until that module exists the step fails with the reason
-"needs train grpo (issue 16)", recorded like any failure; steps that do not need it go on.
+GRPO: `sim2real.train.grpo.trainer.train_grpo`, the Python API of `sim2real train grpo`, from
+the SFT step's checkpoint; like SFT it resumes its own checkpoint when a killed attempt is
+retried.
 """
 
 from __future__ import annotations
@@ -24,13 +24,6 @@ from sim2real.study.graph import Step
 from sim2real.study.store import StudyStore
 
 Progress = Callable[[float, float, str], None]
-
-
-GRPO_MISSING = "needs train grpo (issue 16)"
-
-
-class StepUnavailable(Exception):
-    """A step whose implementation is not in this installation (GRPO before it lands)."""
 
 
 # -- the kinds ---------------------------------------------------------------------------------
@@ -70,15 +63,9 @@ def run_train(store: StudyStore, step: Step, inputs: list[Step], progress: Progr
 
 
 def run_grpo(store: StudyStore, step: Step, inputs: list[Step], progress: Progress) -> dict[str, Any]:
-    try:
-        from sim2real.train.grpo.config import GRPOConfig
-        from sim2real.train.grpo.trainer import train_grpo
-    except ModuleNotFoundError as error:
-        if not (error.name or "").startswith("sim2real.train.grpo"):
-            raise
-        raise StepUnavailable(
-            f"{GRPO_MISSING} (this installation has no {error.name}; the step runs once "
-            "`sim2real train grpo` lands, see docs/study.md)") from None
+    from sim2real.train.grpo.config import GRPOConfig
+    from sim2real.train.grpo.trainer import train_grpo
+
     config = step.config
     (init,) = inputs
     out = store.output(step)
@@ -186,19 +173,29 @@ def execute_step(root: str, step_data: dict[str, Any], input_data: list[dict[str
                 last[0] = now
                 store.report_progress(step, completed, total, status)
 
-        started = time.time()
+        started, cpu_before = time.time(), _cpu_seconds()
         try:
             with PeakMemory() as memory:
                 summary = RUNNERS[step.kind](store, step, inputs, progress)
         except Exception as error:  # the step's failure, whatever it is: record it, go on
-            reason = str(error) if isinstance(error, StepUnavailable) else f"{type(error).__name__}: {error}"
+            reason = f"{type(error).__name__}: {error}"
             store.fail(step, reason, traceback.format_exc())
             return {"key": step.key, "state": "failed", "reason": reason}
         store.commit(step, {
             "summary": summary, "started": started, "seconds": time.time() - started,
+            "cpu_seconds": _cpu_seconds() - cpu_before,
             "peak_memory_mb": memory.peak / 2**20, "host": platform.node(), "pid": os.getpid(),
         })
         return {"key": step.key, "state": "done"}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (environment workers). On a shared
+    machine a step's wall time says more about its neighbours than about the step."""
+    import resource
+
+    return sum(usage.ru_utime + usage.ru_stime for usage in
+               (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _share_threads(threads: int) -> None:
