@@ -4,6 +4,8 @@ Physics: env.step() without cameras vs bare mj_step() doing the same substeps on
 Rendering: env.step() with the head camera vs a bare mujoco.Renderer at the same settings.
 Randomization (with --randomize): env.step() with the head camera under the given factors and
 granularity vs the same env clean, in the same run (target: at most 1.3 x the clean step time).
+Stages (with stage_steps): where a step's time goes at policy resolution, full vs policy mesh
+detail, against a trivial scene's frame (`env_stages`).
 All replay the expert's own actions, so contacts and motions are those of real episodes.
 """
 
@@ -17,11 +19,13 @@ import mujoco
 import numpy as np
 from rich.table import Table
 
+from sim2real.bench.env_stages import bench_stages, one_render_thread
 from sim2real.env import make
 from sim2real.experts.runner import ScriptedExpert
 
 
-def _expert_actions(task: str) -> np.ndarray:
+def expert_actions(task: str) -> np.ndarray:
+    """The expert's actions of seed 0's episode, replayed by every measurement."""
     env = make(task, cameras=())
     actions: list[np.ndarray] = []
     ScriptedExpert(env).run(0, lambda _obs, action, _info: actions.append(action))
@@ -84,8 +88,13 @@ def bench_env(
     image_size: tuple[int, int],
     randomize: str = "clean",
     granularity: str = "episode",
+    stage_steps: int = 0,
 ) -> dict[str, Any]:
-    actions = _expert_actions(task)
+    """The env against bare MuJoCo; with `stage_steps`, also the per-stage breakdown at policy
+    resolution (`env_stages.bench_stages`) over that many steps per measurement."""
+    if stage_steps:
+        one_render_thread()  # before this process's first GL context
+    actions = expert_actions(task)
 
     env = make(task, cameras=())
     env_seconds = _time_env_steps(env, actions, steps)
@@ -132,7 +141,10 @@ def bench_env(
         if randomize != "clean"
         else {}
     )
-    return randomized | {
+    stages = (
+        {"stages": {"task": task} | bench_stages(task, actions, stage_steps)} if stage_steps else {}
+    )
+    return randomized | stages | {
         "task": task,
         "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
         "substeps_per_step": substeps,
