@@ -19,7 +19,6 @@ import mujoco
 import numpy as np
 from rich.table import Table
 
-from sim2real.bench.env_stages import bench_stages, one_render_thread
 from sim2real.env import make
 from sim2real.experts.runner import ScriptedExpert
 
@@ -33,14 +32,15 @@ def expert_actions(task: str) -> np.ndarray:
     return np.array(actions[1:])  # the first callback is the reset, not a step
 
 
-def _time_env_steps(env, actions: np.ndarray, count: int) -> float:
+def time_env_steps(env, actions: np.ndarray, count: int, clock=time.perf_counter) -> float:
+    """Seconds for `count` env.step()s replaying `actions` from seed 0's reset."""
     env.reset(seed=0)
-    started = time.perf_counter()
+    started = clock()
     for i in range(count):
         _, _, terminated, truncated, _ = env.step(actions[i % len(actions)])
         if terminated or truncated:
             env.reset(seed=0)  # counted: resets are part of running episodes
-    return time.perf_counter() - started
+    return clock() - started
 
 
 def bench_randomized_steps(
@@ -63,10 +63,10 @@ def bench_randomized_steps(
     rounds = 3
     try:
         for env in envs.values():
-            _time_env_steps(env, actions, 3)  # warm up: GL context, texture cache
+            time_env_steps(env, actions, 3)  # warm up: GL context, texture cache
         for _ in range(rounds):
             for spec, env in envs.items():
-                seconds[spec] += _time_env_steps(env, actions, frames)
+                seconds[spec] += time_env_steps(env, actions, frames)
     finally:
         for env in envs.values():
             env.close()
@@ -92,12 +92,14 @@ def bench_env(
 ) -> dict[str, Any]:
     """The env against bare MuJoCo; with `stage_steps`, also the per-stage breakdown at policy
     resolution (`env_stages.bench_stages`) over that many steps per measurement."""
+    from sim2real.bench.env_stages import bench_stages, one_render_thread
+
     if stage_steps:
         one_render_thread()  # before this process's first GL context
     actions = expert_actions(task)
 
     env = make(task, cameras=())
-    env_seconds = _time_env_steps(env, actions, steps)
+    env_seconds = time_env_steps(env, actions, steps)
     # Bare mj_step from the env's own reset state (objects placed, robot at home), restarted
     # there when the expert's episode ends, as the env restarts: the same contacts and motions.
     env.reset(seed=0)
@@ -117,7 +119,7 @@ def bench_env(
     env.close()
 
     render_env = make(task, cameras=("head",), image_size=image_size)
-    render_seconds = _time_env_steps(render_env, actions, frames)
+    render_seconds = time_env_steps(render_env, actions, frames)
     settings = render_env.settings.render
     model = render_env.model
     data = mujoco.MjData(model)

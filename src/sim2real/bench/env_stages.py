@@ -13,8 +13,8 @@ step is split into
 
 A trivial scene (a plane and a box, one camera) rendered by a bare `mujoco.Renderer` with the
 same flags and size is the yardstick of a camera's frame (issue 15: the head frame at 96x96
-within 30x of it). Times are process CPU time with one llvmpipe thread, so the figures are per core and
-other processes' load moves them less; trivial and station rounds alternate.
+within 30x of it). Times are process CPU time with one llvmpipe thread, so the figures are per
+core and other processes' load moves them less; trivial and station rounds alternate.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import mujoco
 import numpy as np
 from rich.table import Table
 
+from sim2real.bench.env_bench import time_env_steps
 from sim2real.core.contract import CAMERA_NAMES
 
 STAGE_RENDER = {"shadows": False, "msaa": 0}  # the policy-rate setting the targets are set in
@@ -74,13 +75,7 @@ def _trivial_frame_seconds(renderer: mujoco.Renderer, data: mujoco.MjData, frame
 
 def _step_seconds(env, actions: np.ndarray, steps: int) -> float:
     """CPU seconds per whole env.step (resets after an episode's end counted, as in rollouts)."""
-    env.reset(seed=0)
-    started = clock()
-    for i in range(steps):
-        _, _, terminated, truncated, _ = env.step(actions[i % len(actions)])
-        if terminated or truncated:
-            env.reset(seed=0)
-    return (clock() - started) / steps
+    return time_env_steps(env, actions, steps, clock) / steps
 
 
 def _stage_seconds(env, actions: np.ndarray, steps: int) -> dict[str, float]:
@@ -116,7 +111,11 @@ def _median(values: list[float]) -> float:
 
 
 def bench_setup(
-    env, actions: np.ndarray, steps: int, trivial: tuple[mujoco.Renderer, mujoco.MjData], rounds: int
+    env,
+    actions: np.ndarray,
+    steps: int,
+    trivial: tuple[mujoco.Renderer, mujoco.MjData],
+    rounds: int,
 ) -> dict[str, Any]:
     """One env (one detail, one camera set): stages, whole steps and frames, `rounds` times
     alternating with the trivial frame; medians."""

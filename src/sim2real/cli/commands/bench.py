@@ -33,7 +33,8 @@ def bench_env_command(
         typer.Option(
             min=0,
             help="steps per measurement of the per-stage breakdown at policy resolution (head "
-            "96x96 and 3 cameras 224x224, full vs policy mesh detail, vs a trivial scene); 0 skips it",
+            "96x96 and 3 cameras 224x224, full vs policy mesh detail, vs a trivial scene); "
+            "0 skips it",
         ),
     ] = 40,
     as_json: JsonFlag = False,
