@@ -4,15 +4,14 @@ submit refused, the server killed with SIGKILL mid-campaign and restarted, and t
 resumed with nothing lost or duplicated; then a correction on the history page."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from peers import HttpServer
 from sim2real.protocol.db import open_store
 from sim2real.protocol.plan import load_plan, make_plan
 from sim2real.protocol.preset import load_preset
@@ -21,46 +20,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Console:
+class Console(HttpServer):
     """`sim2real protocol console` as its own process on 127.0.0.1."""
 
     def __init__(self, *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "sim2real", "protocol", "console", *args,
-                                         "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    output = self.process.stdout.read().decode()
-                    self.stop()
-                    raise RuntimeError(f"console did not start: {output[-2000:]}")
-                time.sleep(0.2)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super().__init__("protocol", "console", *args, what="the console")
 
 
 @pytest.fixture(scope="module")

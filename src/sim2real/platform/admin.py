@@ -4,6 +4,7 @@ needs no server."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -28,53 +29,71 @@ def _named(session: Session, table: type, name: str):
     return row
 
 
-def _commit(engine: Engine, row: Any, what: str) -> dict[str, Any]:
-    try:
-        with Session(engine) as session, session.begin():
-            session.add(row)
-            session.flush()
-            return {"id": row.id, "name": row.name}
-    except IntegrityError:
-        raise Conflict(f"invalid name: {row.name!r}; allowed: a name no other {what} has") from None
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")  # what the API accepts as a benchmark name
 
 
-def add_user(engine: Engine, name: str, *, admin: bool = False, submissions_per_day: int = 10,
-             concurrent_jobs: int = 4) -> dict[str, Any]:
+def _check_name(name: str) -> str:
     if not name or len(name) > 64:
         raise invalid("name", name, "1 to 64 characters")
-    if submissions_per_day < 0 or concurrent_jobs < 1:
-        raise invalid("quota", f"{submissions_per_day}/day, {concurrent_jobs} concurrent",
-                      ">= 0 submissions per day and >= 1 concurrent job")
-    return _commit(engine, UserRow(name=name, is_admin=admin, submissions_per_day=submissions_per_day,
-                                   concurrent_jobs=concurrent_jobs), "user")
+    return name
+
+
+# Each `*_row` checks its input and builds the row without touching the database, so that the
+# CLI refuses a mistake before it opens (and perhaps creates) a database; `add_*` commit it.
+
+
+def user_row(name: str, *, admin: bool = False, submissions_per_day: int = 10, concurrent_jobs: int = 4) -> UserRow:
+    _check_name(name)
+    if not 0 <= submissions_per_day < 2**31:
+        raise invalid("per_day", submissions_per_day, "0 or more submissions per 24 h")
+    if not 1 <= concurrent_jobs < 2**31:
+        raise invalid("concurrent", concurrent_jobs, "1 or more jobs at once")
+    return UserRow(name=name, is_admin=admin, submissions_per_day=submissions_per_day, concurrent_jobs=concurrent_jobs)
+
+
+def add_user(engine: Engine, name: str, **quotas: Any) -> dict[str, Any]:
+    return add_row(engine, user_row(name, **quotas))
+
+
+def station_row(name: str, kind: str, description: str = "") -> StationRow:
+    if kind not in KINDS:
+        raise invalid("kind", kind, ", ".join(KINDS))
+    _check_name(name)
+    return StationRow(name=name, kind=kind, state="active", description=description)
 
 
 def add_station(engine: Engine, name: str, kind: str, description: str = "") -> dict[str, Any]:
-    if kind not in KINDS:
-        raise invalid("kind", kind, ", ".join(KINDS))
-    if not name or len(name) > 64:
-        raise invalid("name", name, "1 to 64 characters")
-    return _commit(engine, StationRow(name=name, kind=kind, state="active", description=description), "station")
+    return add_row(engine, station_row(name, kind, description))
+
+
+def check_station_state(state: str) -> str:
+    if state not in STATION_STATES:
+        raise invalid("state", state, ", ".join(STATION_STATES))
+    return state
 
 
 def set_station_state(engine: Engine, name: str, state: str) -> dict[str, Any]:
-    if state not in STATION_STATES:
-        raise invalid("state", state, ", ".join(STATION_STATES))
+    check_station_state(state)
     with Session(engine) as session, session.begin():
         station = _named(session, StationRow, name)
         station.state = state
         return {"name": name, "state": state}
 
 
-def add_token(engine: Engine, scope: str, *, user: str | None = None, station: str | None = None,
-              label: str = "") -> dict[str, Any]:
-    """A new token; its secret is returned here once and only its digest is stored."""
+def check_token(scope: str, user: str | None, station: str | None) -> None:
+    """A token's scope and the one it acts for (who exists is checked on the database)."""
     if scope not in SCOPES:
         raise invalid("scope", scope, ", ".join(SCOPES))
     if scope == "station" and not station:
         raise invalid("station", "(none)", "the station a station token acts for")
     if scope in ("user", "admin") and not user:
         raise invalid("user", "(none)", "the user the token acts for")
+
+
+def add_token(engine: Engine, scope: str, *, user: str | None = None, station: str | None = None,
+              label: str = "") -> dict[str, Any]:
+    """A new token; its secret is returned here once and only its digest is stored."""
+    check_token(scope, user, station)
     secret = new_secret()
     with Session(engine) as session, session.begin():
         user_id = _named(session, UserRow, user).id if user else None
@@ -87,37 +106,67 @@ def add_token(engine: Engine, scope: str, *, user: str | None = None, station: s
         return {"id": row.id, "scope": scope, "user": user, "station": station, "token": secret}
 
 
+def check_token_id(token_id: int) -> int:
+    if not 1 <= token_id < 2**31:
+        raise invalid("token", token_id, "a token id from `platform admin list` (1 or more)")
+    return token_id
+
+
 def revoke_token(engine: Engine, token_id: int) -> dict[str, Any]:
+    check_token_id(token_id)
     with Session(engine) as session, session.begin():
         row = session.get(TokenRow, token_id)
         if row is None:
-            raise NotFound(f"invalid token: {token_id}; allowed: a token id from `platform admin token list`")
+            raise NotFound(f"invalid token: {token_id}; allowed: a token id from `platform admin list`")
         row.revoked = True
         return {"id": token_id, "revoked": True}
 
 
-def add_benchmark(engine: Engine, name: str, tasks: list[str], *, preset: str = "smoke", seed: int = 0,
-                  kind: str = "sim", cameras: list[str] | None = None, image_size: tuple[int, int] = (224, 224),
-                  max_chunk: int = 100, description: str = "") -> dict[str, Any]:
+def benchmark_row(name: str, tasks: list[str], *, preset: str = "smoke", seed: int = 0, kind: str = "sim",
+                  cameras: list[str] | None = None, image_size: tuple[int, int] = (224, 224), max_chunk: int = 100,
+                  description: str = "") -> BenchmarkRow:
     """A benchmark: tasks run under a protocol preset's plans on stations of one kind."""
     from sim2real.protocol.plan import make_plan
     from sim2real.protocol.preset import load_preset
     from sim2real.tasks import task_names
 
+    if not NAME_PATTERN.match(name):
+        raise invalid("name", name, "1 to 64 letters, digits, '_', '.' or '-' (it goes into URLs)")
     if kind not in KINDS:
         raise invalid("kind", kind, ", ".join(KINDS))
     known = task_names()
     if not tasks or any(t not in known for t in tasks):
         raise invalid("tasks", ",".join(tasks), ", ".join(known))
-    cameras = list(cameras or CAMERAS)
+    if len(set(tasks)) != len(tasks):
+        raise invalid("tasks", ",".join(tasks), "each task once")
+    cameras = list(CAMERAS if cameras is None else cameras)
     if not cameras or any(c not in CAMERAS for c in cameras):
         raise invalid("cameras", ",".join(cameras), ", ".join(CAMERAS))
     if len(image_size) != 2 or min(image_size) < 8 or max(image_size) > 1280:
         raise invalid("image_size", "x".join(map(str, image_size)), "WIDTHxHEIGHT, 8 to 1280 each")
+    if not 0 <= seed < 2**31:
+        raise invalid("seed", seed, "0 <= seed < 2^31")
+    if not 1 <= max_chunk <= 10_000:
+        raise invalid("max_chunk", max_chunk, "1 to 10000 actions")
     loaded = load_preset(preset)
     for task in tasks:
         make_plan(loaded, task, seed)  # the preset must cover every task: refused here, not at submit
-    return _commit(engine, BenchmarkRow(
-        name=name, tasks=list(tasks), preset=loaded.name, preset_body=loaded.model_dump(mode="json"), seed=seed,
-        station_kind=kind, cameras=cameras, image_size=list(image_size), max_chunk=max_chunk,
-        description=description), "benchmark")
+    return BenchmarkRow(name=name, tasks=list(tasks), preset=loaded.name, preset_body=loaded.model_dump(mode="json"),
+                        seed=seed, station_kind=kind, cameras=cameras, image_size=list(image_size),
+                        max_chunk=max_chunk, description=description)
+
+
+def add_benchmark(engine: Engine, name: str, tasks: list[str], **options: Any) -> dict[str, Any]:
+    return add_row(engine, benchmark_row(name, tasks, **options))
+
+
+def add_row(engine: Engine, row: UserRow | StationRow | BenchmarkRow) -> dict[str, Any]:
+    """Commit a row built (and checked) by user_row, station_row or benchmark_row."""
+    what = row.__tablename__.removeprefix("platform_")[:-1]
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            return {"id": row.id, "name": row.name}
+    except IntegrityError:
+        raise Conflict(f"invalid name: {row.name!r}; allowed: a name no other {what} has") from None

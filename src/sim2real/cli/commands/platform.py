@@ -27,10 +27,13 @@ def _show(payload: dict, as_json: bool, line: str) -> None:
         console.print(line, highlight=False)
 
 
-def _engine(db: str):
+def _engine(db: str, existing: bool = False):
+    """The migrated database; called only after the command's input was checked, so a mistake
+    never leaves a new database file behind (`existing`: the command only reads or changes
+    what is there, so a SQLite file that is not there is a mistake too)."""
     from sim2real.platform.db import open_database
 
-    return open_database(db)
+    return open_database(db, existing=existing)
 
 
 @platform_app.command("serve")
@@ -44,8 +47,10 @@ def serve_command(
 ) -> None:
     """Serve the API (/openapi.json), the leaderboard and the station dashboard until interrupted."""
     from sim2real.cli.checks import check_listen_address, require_folder
+    from sim2real.platform.db.engine import check_database
     from sim2real.platform.server import run_platform
 
+    check_database(db)
     check_listen_address(host, port)
     require_folder(videos, "videos")
     run_platform(db, host, port, videos, lease_seconds, rate_limit or None,
@@ -62,9 +67,10 @@ def user_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a user with quotas."""
-    from sim2real.platform.admin import add_user
+    from sim2real.platform.admin import add_row, user_row
 
-    row = add_user(_engine(db), name, admin=admin, submissions_per_day=per_day, concurrent_jobs=concurrent)
+    user = user_row(name, admin=admin, submissions_per_day=per_day, concurrent_jobs=concurrent)
+    row = add_row(_engine(db), user)
     _show({**row, "admin": admin, "per_day": per_day, "concurrent": concurrent}, as_json, f"user {name} (id {row['id']})")
 
 
@@ -78,9 +84,10 @@ def token_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue a token; its secret is printed once (only its SHA-256 digest is stored)."""
-    from sim2real.platform.admin import add_token
+    from sim2real.platform.admin import add_token, check_token
 
-    row = add_token(_engine(db), scope, user=user, station=station, label=label)
+    check_token(scope, user, station)
+    row = add_token(_engine(db, existing=True), scope, user=user, station=station, label=label)
     _show(row, as_json, f"{scope} token {row['id']}: {row['token']}  (shown once; keep it secret)")
 
 
@@ -88,9 +95,10 @@ def token_command(
 def revoke_command(token_id: Annotated[int, typer.Argument(help="the token's id")], db: DbOption = DEFAULT_DB,
                    as_json: JsonFlag = False) -> None:
     """Revoke a token."""
-    from sim2real.platform.admin import revoke_token
+    from sim2real.platform.admin import check_token_id, revoke_token
 
-    _show(revoke_token(_engine(db), token_id), as_json, f"token {token_id} revoked")
+    check_token_id(token_id)
+    _show(revoke_token(_engine(db, existing=True), token_id), as_json, f"token {token_id} revoked")
 
 
 @admin_app.command("station")
@@ -103,13 +111,14 @@ def station_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a station, or set an existing one's state."""
-    from sim2real.platform.admin import add_station, set_station_state
+    from sim2real.platform.admin import add_row, check_station_state, set_station_state, station_row
 
-    engine = _engine(db)
     if state is not None:
-        _show(set_station_state(engine, name, state), as_json, f"station {name}: {state}")
+        check_station_state(state)
+        _show(set_station_state(_engine(db, existing=True), name, state), as_json, f"station {name}: {state}")
         return
-    row = add_station(engine, name, kind, description)
+    station = station_row(name, kind, description)
+    row = add_row(_engine(db), station)
     _show({**row, "kind": kind}, as_json, f"{kind} station {name} (id {row['id']})")
 
 
@@ -128,13 +137,13 @@ def benchmark_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a benchmark: tasks under a protocol preset's plans, on stations of one kind."""
-    from sim2real.platform.admin import add_benchmark
+    from sim2real.platform.admin import add_row, benchmark_row
     from sim2real.settings import parse_image_size
 
-    size = parse_image_size(image_size)
-    row = add_benchmark(_engine(db), name, [t for t in tasks.split(",") if t], preset=preset, seed=seed, kind=kind,
-                        cameras=[c for c in cameras.split(",") if c], image_size=size, max_chunk=max_chunk,
-                        description=description)
+    benchmark = benchmark_row(name, [t for t in tasks.split(",") if t], preset=preset, seed=seed, kind=kind,
+                              cameras=[c for c in cameras.split(",") if c], image_size=parse_image_size(image_size),
+                              max_chunk=max_chunk, description=description)
+    row = add_row(_engine(db), benchmark)
     _show({**row, "tasks": tasks.split(","), "kind": kind}, as_json, f"benchmark {name} (id {row['id']})")
 
 
@@ -143,7 +152,7 @@ def list_command(db: DbOption = DEFAULT_DB, as_json: JsonFlag = False) -> None:
     """Benchmarks and stations."""
     from sim2real.platform.service import Platform
 
-    platform = Platform(_engine(db))
+    platform = Platform(_engine(db, existing=True))
     payload = {"benchmarks": platform.benchmarks(), "stations": platform.stations()}
     if as_json:
         print_json(payload)

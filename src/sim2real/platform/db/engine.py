@@ -10,15 +10,36 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from sim2real.errors import Sim2RealError
+from sim2real.errors import Sim2RealError, invalid
 from sim2real.protocol.db.store import database_url, make_engine, migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_227_019  # PostgreSQL advisory lock key of the platform's migrations
 
 
-def open_database(database: str | Path, pool_size: int | None = None) -> Engine:
-    """The migrated engine of a platform database (a file path or a sqlite:// / postgresql:// URL)."""
+def check_database(database: str | Path, *, existing: bool = False) -> None:
+    """Refuse a database that cannot be one before anything is created: a SQLite path that is
+    a folder or lies below a file, or (`existing`) a SQLite file that is not there yet."""
+    text = str(database)
+    if "://" in text:
+        database_url(text)  # refuses an unknown scheme; creates nothing for a URL
+        if not text.startswith("sqlite:///"):
+            return
+        text = text.removeprefix("sqlite:///")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise invalid("db", text, "a SQLite file path (this is a folder) or postgresql://USER@HOST:PORT/NAME")
+    if any(parent.is_file() for parent in path.parents):
+        raise invalid("db", text, "a SQLite file path whose folders are folders (a file is in the way)")
+    if existing and not path.exists():
+        raise invalid("db", text, "an existing platform database (create one with `sim2real platform admin "
+                      "user|station|benchmark`)")
+
+
+def open_database(database: str | Path, pool_size: int | None = None, *, existing: bool = False) -> Engine:
+    """The migrated engine of a platform database (a file path or a sqlite:// / postgresql:// URL);
+    `existing`: refuse a SQLite file that is not there rather than create it."""
+    check_database(database, existing=existing)
     url = database_url(database)
     engine = make_engine(url, pool_size=pool_size)
     try:
