@@ -27,7 +27,7 @@ def wait_for(check, timeout: float, what: str):
 def test_submission_runs_through_a_killed_station(tmp_path):
     database = str(tmp_path / "platform.sqlite")
     tokens = seed_platform(database)
-    platform = PlatformServer(database, tmp_path, lease_seconds=4.0)
+    platform = PlatformServer(database, tmp_path, lease_seconds=10.0)  # heartbeats every 3.3 s; a loaded machine delays them
     policy = PolicyServer("expert", tmp_path)
     stations = []
     try:

@@ -1,7 +1,7 @@
 """The platform's scheduling and records on SQLite and on a real PostgreSQL, through the
 service layer (the API's handlers call exactly these): why a job waits (no station, offline,
 maintenance, quota, queue position), FIFO per station kind, a lease that expires and is handed
-out again, idempotent and lease-checked trial uploads, quotas per day; and the migration.
+out again, idempotent and lease-checked trial uploads, quotas per day (the migrations: test_platform_migrations).
 
 The submitted endpoint's probe is replaced by the metadata a policy server would announce
 (the real handshake is tested in test_platform_api and test_platform_e2e)."""
@@ -141,24 +141,6 @@ def test_who_sees_what_and_quotas(seeded):
     refusing = Platform(engine, probe=lambda url: {**ZERO, "image_size": [64, 48]})
     with pytest.raises(Refused, match=r"invalid image_size: \[64, 48\]; allowed: \[32, 32\]"):
         refusing.submit(who["alice"], "tiny", "ws://127.0.0.1:9/")
-
-
-def test_migration_matches_the_models(database):
-    """Upgrading an empty database gives exactly the tables the models declare."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from sim2real.platform.db.models import Base
-
-    engine = open_database(database)
-    open_database(database).dispose()  # a second open finds it at head and changes nothing
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": "platform_alembic_version"})
-        assert context.get_current_revision() == "0001"
-        diff = [d for d in compare_metadata(context, Base.metadata)
-                if not (isinstance(d, tuple) and d[0] == "remove_table")]
-    engine.dispose()
-    assert diff == []
 
 
 def run_job(platform, station, successes):

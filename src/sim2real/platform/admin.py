@@ -29,7 +29,7 @@ def _named(session: Session, table: type, name: str):
     return row
 
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")  # what the API accepts as a benchmark name
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")  # what the API accepts as a benchmark or station name
 
 
 def _check_name(name: str) -> str:
@@ -55,10 +55,16 @@ def add_user(engine: Engine, name: str, **quotas: Any) -> dict[str, Any]:
     return add_row(engine, user_row(name, **quotas))
 
 
+def _url_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise invalid("name", name, "1 to 64 letters, digits, '_', '.' or '-' (it goes into URLs)")
+    return name
+
+
 def station_row(name: str, kind: str, description: str = "") -> StationRow:
     if kind not in KINDS:
         raise invalid("kind", kind, ", ".join(KINDS))
-    _check_name(name)
+    _url_name(name)
     return StationRow(name=name, kind=kind, state="active", description=description)
 
 
@@ -130,8 +136,7 @@ def benchmark_row(name: str, tasks: list[str], *, preset: str = "smoke", seed: i
     from sim2real.protocol.preset import load_preset
     from sim2real.tasks import task_names
 
-    if not NAME_PATTERN.match(name):
-        raise invalid("name", name, "1 to 64 letters, digits, '_', '.' or '-' (it goes into URLs)")
+    _url_name(name)
     if kind not in KINDS:
         raise invalid("kind", kind, ", ".join(KINDS))
     known = task_names()

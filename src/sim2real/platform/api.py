@@ -63,7 +63,8 @@ def add_api(app: FastAPI, platform: Platform, video_dir: FilePath) -> None:
 
     @router.post("/submissions", status_code=201, summary="submit a policy server to a benchmark")
     def submit(body: SubmitRequest, who: Who) -> dict[str, Any]:
-        return platform.submit(who, body.benchmark, body.policy, body.name, body.public, body.baseline)
+        return platform.submit(who, body.benchmark, body.policy, body.name, body.public, body.baseline,
+                               body.station)
 
     @router.get("/submissions", summary="your submissions (all of them with an admin token)")
     def mine(who: Who) -> list[dict[str, Any]]:

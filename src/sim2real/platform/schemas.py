@@ -19,6 +19,8 @@ class SubmitRequest(Strict):
     name: str = Field("", max_length=100, description="the name the leaderboard shows (default: the server's)")
     public: bool = Field(True, description="shown on the leaderboard and readable by anyone")
     baseline: bool = Field(False, description="a baseline (admins only)")
+    station: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$",
+                                description="run only on this station (its queue); none: the first free one")
 
 
 class HeartbeatRequest(Strict):

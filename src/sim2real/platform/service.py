@@ -16,7 +16,7 @@ from sim2real.platform.auth import Principal
 from sim2real.platform.db.models import BenchmarkRow, JobRow, StationRow, SubmissionRow, TrialRow, UserRow, aware, utcnow
 from sim2real.platform.endpoint import check_metadata, check_url, fetch_metadata
 from sim2real.platform.errors import Conflict, Forbidden, NotFound, Refused, TooMany
-from sim2real.platform.queue import QueueSettings, describe_jobs, expire_leases, lease_next
+from sim2real.platform.queue import QueueSettings, assign_queues, describe_jobs, expire_leases, lease_next
 
 MetadataProbe = Callable[[str], dict[str, Any]]
 
@@ -53,8 +53,9 @@ class Platform:
     # ---- submissions -------------------------------------------------------------------------
 
     def submit(self, who: Principal, benchmark: str, endpoint: str, name: str = "", public: bool = True,
-               baseline: bool = False) -> dict[str, Any]:
-        """Check the quota and the endpoint, then queue one job per task of the benchmark."""
+               baseline: bool = False, station: str | None = None) -> dict[str, Any]:
+        """Check the quota and the endpoint, then queue one job per task of the benchmark (in
+        the queue of `station` only, when given)."""
         from sim2real.protocol.plan import make_plan
         from sim2real.protocol.preset import preset_from_dict
 
@@ -73,6 +74,7 @@ class Platform:
                 raise TooMany(f"invalid submission: {today + 1} in 24 h; allowed: {user.submissions_per_day} "
                               "submissions per day for this user")
             spec = benchmark_view(bench)
+            asked = self._asked_station(session, station, spec["station_kind"]) if station else None
         try:
             raw = self.probe(endpoint)  # outside any transaction: the server may be slow to answer
             metadata = check_metadata(raw, kind=spec["station_kind"], cameras=spec["cameras"],
@@ -86,14 +88,27 @@ class Platform:
         with Session(self.engine) as session, session.begin():
             row = SubmissionRow(user_id=who.user_id, benchmark_id=bench.id, name=name or metadata.name,
                                 endpoint=endpoint, metadata_={**metadata.as_dict(), "announced": raw_names(raw)},
-                                public=public, baseline=baseline, state="queued")
+                                public=public, baseline=baseline, state="queued", station_id=asked)
             session.add(row)
             session.flush()
+            pinned = session.get(StationRow, asked) if asked is not None else None
+            queues = assign_queues(session, spec["station_kind"], len(plans), self.queue, pinned)
             session.add_all(JobRow(submission_id=row.id, task=task, station_kind=spec["station_kind"],
-                                   plan=plan.model_dump(mode="json"), planned=len(plan.trials), state="queued")
-                            for task, plan in plans.items())
+                                   plan=plan.model_dump(mode="json"), planned=len(plan.trials), state="queued",
+                                   queue_station_id=queue)
+                            for (task, plan), queue in zip(plans.items(), queues))
             submission_id = row.id
         return self.submission(who, submission_id)
+
+    @staticmethod
+    def _asked_station(session: Session, name: str, kind: str) -> int:
+        """The id of the station a submission asks for: one of the benchmark's kind."""
+        row = session.scalar(select(StationRow).where(StationRow.name == name, StationRow.kind == kind))
+        if row is None:
+            names = session.scalars(select(StationRow.name).where(StationRow.kind == kind).order_by(StationRow.id)).all()
+            raise NotFound(f"invalid station: {name!r}; allowed: {', '.join(names) or f'(no {kind} station yet)'} "
+                           f"(the {kind} stations), or none for the first free one")
+        return row.id
 
     def _owned(self, session: Session, who: Principal, submission_id: int, write: bool = False) -> SubmissionRow:
         row = session.get(SubmissionRow, submission_id)
@@ -128,6 +143,7 @@ class Platform:
         bench = session.get(BenchmarkRow, row.benchmark_id)
         out = {"id": row.id, "name": row.name, "benchmark": bench.name, "user": session.get(UserRow, row.user_id).name,
                "endpoint": row.endpoint, "state": row.state, "public": row.public, "baseline": row.baseline,
+               "station": session.get(StationRow, row.station_id).name if row.station_id is not None else None,
                "created_at": aware(row.created_at), "metadata": row.metadata_,
                "jobs": [job_view(job, details[job.id]) for job in jobs]}
         if trials:
@@ -278,7 +294,7 @@ class Platform:
                 current = session.scalar(select(JobRow).where(JobRow.station_id == s.id, JobRow.state == "leased"))
                 done = session.scalar(select(func.count(TrialRow.id)).where(TrialRow.station_id == s.id)) or 0
                 queued = session.scalar(select(func.count(JobRow.id)).where(
-                    JobRow.state == "queued", JobRow.station_kind == s.kind)) or 0
+                    JobRow.state == "queued", JobRow.queue_station_id == s.id)) or 0
                 out.append({"name": s.name, "kind": s.kind, "state": s.state, "online": online,
                             "status": s.state if s.state != "active" else ("online" if online else "offline"),
                             "last_heartbeat": beat, "current_job": current.id if current else None,
@@ -293,7 +309,7 @@ def raw_names(raw: dict[str, Any]) -> list[str]:
 def job_view(job: JobRow, info: dict[str, Any]) -> dict[str, Any]:
     return {"id": job.id, "submission": job.submission_id, "task": job.task, "state": job.state,
             "planned": job.planned, "recorded": info["recorded"], "attempts": job.attempts,
-            "station": info["station"], "position": info["position"], "last_heartbeat": info["last_heartbeat"],
+            "station": info["station"], "queue": info["queue"], "position": info["position"], "last_heartbeat": info["last_heartbeat"],
             "estimated_start": info["estimated_start"], "reason": info["reason"], "error": job.error,
             "started_at": aware(job.started_at), "finished_at": aware(job.finished_at)}
 

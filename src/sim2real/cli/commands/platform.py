@@ -147,6 +147,25 @@ def benchmark_command(
     _show({**row, "tasks": tasks.split(","), "kind": kind}, as_json, f"benchmark {name} (id {row['id']})")
 
 
+@admin_app.command("migrate")
+def migrate_command(
+    db: DbOption = DEFAULT_DB,
+    revision: Annotated[str, typer.Option(help="schema revision to move to: head, base or one shipped "
+                                               "(0001, 0002, ...); older than the database's: a downgrade")] = "head",
+    as_json: JsonFlag = False,
+) -> None:
+    """Move the schema to a revision (the server upgrades to head by itself; this also downgrades,
+    before running an older sim2real on the database)."""
+    from sim2real.platform.db.engine import migrate_to, raw_engine
+
+    engine = raw_engine(db, existing=True)  # connects only in migrate_to, after the revision is checked
+    try:
+        before, after = migrate_to(engine, revision)
+    finally:
+        engine.dispose()
+    _show({"from": before, "to": after}, as_json, f"platform schema: {before or 'empty'} -> {after or 'empty'}")
+
+
 @admin_app.command("list")
 def list_command(db: DbOption = DEFAULT_DB, as_json: JsonFlag = False) -> None:
     """Benchmarks and stations."""

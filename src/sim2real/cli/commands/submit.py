@@ -19,6 +19,8 @@ def submit_command(
     name: Annotated[str, typer.Option(help="the leaderboard's name for it (default: the server's)")] = "",
     private: Annotated[bool, typer.Option("--private", help="only you see it (not on the leaderboard)")] = False,
     baseline: Annotated[bool, typer.Option("--baseline", help="mark as a baseline (admin token)")] = False,
+    station: Annotated[str | None, typer.Option(help="run only on this station, waiting in its queue "
+                                                     "(default: the first free station of the benchmark's kind)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Check the policy server, queue one job per task, and show each job's place in its queue."""
@@ -28,14 +30,15 @@ def submit_command(
     check_url(policy)
     client = PlatformClient(server, token, retries=2)
     reply = client.post("/api/submissions", {"benchmark": benchmark, "policy": policy, "name": name,
-                                             "public": not private, "baseline": baseline})
+                                             "public": not private, "baseline": baseline, "station": station})
     if as_json:
         print_json(reply)
         return
     console.print(f"submission {reply['id']} ({reply['name']}) to {benchmark}: {reply['state']}", highlight=False)
     for job in reply["jobs"]:
-        console.print(f"  job {job['id']} {job['task']}: {job['state']}, position {job['position']}: {job['reason']}",
-                      highlight=False)
+        queue = f" in {job['queue']}'s queue" if job.get("queue") else ""
+        console.print(f"  job {job['id']} {job['task']}: {job['state']}, position {job['position']}{queue}: "
+                      f"{job['reason']}", highlight=False)
     console.print(f"  {server.rstrip('/')}/submissions/{reply['id']}" if reply["public"] else
                   f"  GET {server.rstrip('/')}/api/submissions/{reply['id']} with your token", highlight=False)
 

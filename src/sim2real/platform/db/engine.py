@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from sim2real.errors import Sim2RealError, invalid
-from sim2real.protocol.db.store import database_url, make_engine, migrate
+from sim2real.protocol.db.store import database_url, make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_227_019  # PostgreSQL advisory lock key of the platform's migrations
+VERSION_TABLE = "platform_alembic_version"
 
 
 def check_database(database: str | Path, *, existing: bool = False) -> None:
@@ -39,16 +39,23 @@ def check_database(database: str | Path, *, existing: bool = False) -> None:
 def open_database(database: str | Path, pool_size: int | None = None, *, existing: bool = False) -> Engine:
     """The migrated engine of a platform database (a file path or a sqlite:// / postgresql:// URL);
     `existing`: refuse a SQLite file that is not there rather than create it."""
-    check_database(database, existing=existing)
-    url = database_url(database)
-    engine = make_engine(url, pool_size=pool_size)
+    engine = raw_engine(database, pool_size, existing=existing)
     try:
-        migrate(engine, MIGRATIONS, MIGRATION_LOCK)
+        migrate_to(engine, "head")
     except OperationalError as error:
         engine.dispose()
-        shown = make_url(url).render_as_string(hide_password=True)
+        shown = engine.url.render_as_string(hide_password=True)
         raise Sim2RealError(f"cannot open the platform database {shown}: {str(error.orig).strip()}") from None
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
+
+
+def raw_engine(database: str | Path, pool_size: int | None = None, *, existing: bool = False) -> Engine:
+    """The engine of a platform database as it is (not migrated)."""
+    check_database(database, existing=existing)
+    return make_engine(database_url(database), pool_size=pool_size)
 
 
 def reader_for(engine: Engine) -> Engine:
@@ -57,3 +64,74 @@ def reader_for(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return make_engine(engine.url.render_as_string(hide_password=False), immediate=False)
+
+
+def _alembic_config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def revisions() -> list[str]:
+    """The shipped revisions, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(_alembic_config()).walk_revisions()))]
+
+
+def _revision_of(connection) -> str | None:
+    from alembic.migration import MigrationContext
+
+    return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None: no platform tables yet)."""
+    with engine.connect() as connection:
+        return _revision_of(connection)
+
+
+def migrate_to(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Upgrade or downgrade the schema to `revision` (a shipped revision, "head" or "base"),
+    under a PostgreSQL advisory lock (one migrator at a time); (from, to).
+
+    On SQLite a revision that rebuilds a table (batch mode: SQLite alters little in place) runs
+    with foreign keys off, as SQLite's own procedure for schema changes says, and the keys are
+    checked before the commit: dropping a table that others reference would otherwise fail."""
+    from alembic import command
+
+    shipped = revisions()
+    target = {"head": shipped[-1], "base": None}.get(revision, revision)
+    if target is not None and target not in shipped:
+        raise invalid("revision", revision, ", ".join(["head", "base", *shipped]))
+    config = _alembic_config()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection if sqlite else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, where it takes effect
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                now = _revision_of(connection)
+                order = [None, *shipped]
+                if now not in order:
+                    raise Sim2RealError(f"the platform database is at revision {now}, which this sim2real does "
+                                        f"not know (it ships {', '.join(shipped)}): upgrade sim2real")
+                config.attributes["connection"] = connection
+                if order.index(target) >= order.index(now):
+                    command.upgrade(config, target or "base")
+                else:
+                    command.downgrade(config, target or "base")
+                if raw is not None:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise Sim2RealError(f"the migration to {target} left {len(broken)} rows whose foreign keys "
+                                            f"point nowhere (first: {tuple(broken[0])}); nothing was changed")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+    return now, target

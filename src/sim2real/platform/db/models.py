@@ -88,6 +88,8 @@ class SubmissionRow(Base):
     endpoint: Mapped[str] = mapped_column(Text)  # ws://host:port of the user's policy server
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)  # what the server announced
     public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the one station the submitter asked for (its jobs wait in that station's queue only)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("platform_stations.id"), nullable=True)
     baseline: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed|cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -105,7 +107,10 @@ class JobRow(Base):
     plan: Mapped[dict[str, Any]] = mapped_column(JSON)  # the protocol plan the trials follow
     planned: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued|leased|done|failed|cancelled
-    station_id: Mapped[int | None] = mapped_column(ForeignKey("platform_stations.id"), nullable=True)
+    # the station whose FIFO queue the job is in (None: no active station of its kind existed)
+    queue_station_id: Mapped[int | None] = mapped_column(ForeignKey("platform_stations.id"), nullable=True,
+                                                         index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("platform_stations.id"), nullable=True)  # the holder
     lease: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the current lease's id
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
