@@ -49,7 +49,12 @@ def test_submission_runs_through_a_killed_station(tmp_path):
         def recorded() -> int:
             return platform.get(f"/api/public/submissions/{submission['id']}")["jobs"][0]["recorded"]
 
+        def uploaded_video() -> bool:  # a trial is recorded first, its video uploaded after it
+            view = platform.get(f"/api/public/submissions/{submission['id']}")
+            return any(t["video"] for t in view["trials"])
+
         wait_for(lambda: recorded() >= 1, 240, "the first station recorded no trial")
+        wait_for(uploaded_video, 120, "the first station uploaded no video")
         first.kill()  # mid-job: no goodbye, its lease simply stops being renewed
         killed_at = recorded()
         assert killed_at < 5
