@@ -1,8 +1,10 @@
 """A whole campaign on the sim robot: plan -> console -> robot runtime -> database -> report.
-First the operator's way (Start in the browser, then Success), then the console restarted with
+First the operator's way (the live head camera between runs and during the run, Start in
+the browser, then Success), then the console restarted with
 --auto, which runs the rest unattended and records the simulator's success."""
 
 import importlib.util
+import io
 import json
 import subprocess
 import sys
@@ -10,7 +12,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 
 from sim2real.protocol.db import open_store
 from sim2real.protocol.plan import load_plan, make_plan
@@ -34,18 +38,45 @@ def wait_done(url: str, timeout: float = 300) -> dict:
     raise TimeoutError(f"campaign not done after {timeout} s: {state}")
 
 
+def live_jpeg(page, url: str, trial: int, markers: bool = True) -> np.ndarray:
+    from PIL import Image
+
+    response = page.request.get(f"{url}/camera/head.jpg?trial={trial}&markers={'true' if markers else 'false'}")
+    assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
+    return np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))
+
+
 def test_sim_robot_campaign_end_to_end(browser, tmp_path):  # noqa: F811
     plan_file = make_plan(load_preset("smoke"), "click_bell", seed=0).save(tmp_path / "plan.json")
     plan = load_plan(plan_file)
     database = str(tmp_path / "trials.sqlite")
-    args = ["--plan", str(plan_file), "--db", database, "--policy", "expert", "--robot", str(SIM_ROBOT)]
+    # the shipped sim station, rendering cheaply: a 4096 shadow map per frame is slow in software GL
+    station = yaml.safe_load(SIM_ROBOT.read_text())
+    station["robot"].update(shadows=False, msaa=0)
+    station["image_size"] = [96, 72]
+    robot = tmp_path / "sim.yaml"
+    robot.write_text(yaml.safe_dump(station))
+    args = ["--plan", str(plan_file), "--db", database, "--policy", "expert", "--robot", str(robot)]
 
     console = Console(*args)
     page = browser.new_page()
     try:
         page.goto(console.url)
         assert shown(page) == (0, "expert")
+        # the live head camera under the placement picture: first the sim station's scene of
+        # trial 0 (between runs), with the trial's markers drawn over it
+        page.wait_for_selector("#live-image[data-source=preview]", timeout=120_000)
+        assert page.evaluate("document.getElementById('live-image').naturalWidth") == 320
+        preview = live_jpeg(page, console.url, 0)
+        bare = live_jpeg(page, console.url, 0, markers=False)
+        assert preview.shape == bare.shape == (240, 320, 3)
+        assert np.abs(preview.astype(int) - bare.astype(int)).max() > 100  # the markers are drawn in
         page.click("#start")  # the expert runs on the sim station in the console's background
+        # then the runtime's own head frames while the run goes (the page polls and reloads them)
+        page.wait_for_selector("#live-image[data-source=run]", timeout=120_000)
+        first = int(page.get_attribute("#live-image", "data-frame"))
+        page.wait_for_function(f"Number(document.getElementById('live-image').dataset.frame) > {first}",
+                               timeout=60_000)
         page.wait_for_selector("#run-status:has-text('the station reports')", timeout=120_000)
         assert "reports success" in page.inner_text("#run-status")
         page.keyboard.press("s")

@@ -17,6 +17,7 @@ from sim2real.core.contract import CAMERA_NAMES
 from sim2real.core.environment import StationStop
 from sim2real.core.records import EpisodeRecord
 from sim2real.errors import Sim2RealError, invalid
+from sim2real.robot.cameras.base import Frame
 from sim2real.robot.config import RobotConfig, load_robot_config
 from sim2real.robot.operator import Operator, RobotEvent
 from sim2real.robot.robot import RobotError
@@ -27,12 +28,15 @@ EventListener = Callable[[RobotEvent], None]
 def run_episodes(robot: RobotConfig | Path | str, policy: str, task: str, instruction: str | None = None,
                  episodes: int = 1, max_seconds: float | None = None, record_dir: Path | None = None,
                  on_event: EventListener | None = None, *, operator: Operator | None = None,
-                 execute: int | None = None, seed: int = 0) -> list[EpisodeRecord]:
+                 execute: int | None = None, seed: int = 0,
+                 watch: dict[str, Callable[[Frame], None]] | None = None) -> list[EpisodeRecord]:
     """Run `episodes` episodes of `policy` (a policy SPEC) on the station `robot` (a config or
     its YAML path). `on_event` hears every RobotEvent; `operator` ends episodes with outcomes
     and stops the run (default: one nobody drives, so episodes end at their time limit or the
     sim's success). `execute`: actions run per chunk (None: all, as eval); `seed`: the first
-    episode's seed (the sim station places its objects from it).
+    episode's seed (the sim station places its objects from it); `watch`: camera -> a listener
+    that hears each new frame of it (the station then delivers that camera too, e.g. the
+    console's live head view).
 
     Returns one record per finished episode; a stopped run returns those finished before it
     (an emitted `stopped` event says why)."""
@@ -53,7 +57,7 @@ def run_episodes(robot: RobotConfig | Path | str, policy: str, task: str, instru
         raise invalid("execute", execute, "1 or more actions per chunk")
     emit = on_event or (lambda event: None)
     loaded = load_policy(policy)
-    cameras, image_size = _cameras_for(config, loaded.metadata, policy, record_dir is not None)
+    cameras, image_size = _cameras_for(config, loaded.metadata, policy, record_dir is not None, tuple(watch or ()))
     backend = make_robot(config, task, cameras, image_size)
     backend.connect()
     emit(RobotEvent("connected", None, config.name, {"versions": backend.versions()}))
@@ -68,7 +72,7 @@ def run_episodes(robot: RobotConfig | Path | str, policy: str, task: str, instru
     try:
         station = RobotStation(backend, config, task, instruction, cameras, image_size,
                                step_limit(task, config.control_hz, max_seconds), operator, emit,
-                               record=record_dir is not None)
+                               record=record_dir is not None, watch=watch)
         if record_dir is not None:
             from sim2real.robot.recording import EpisodeRecorder
 
@@ -100,7 +104,7 @@ def run_episodes(robot: RobotConfig | Path | str, policy: str, task: str, instru
     return records
 
 
-def _cameras_for(config: RobotConfig, metadata, policy: str, recording: bool):
+def _cameras_for(config: RobotConfig, metadata, policy: str, recording: bool, watched: tuple[str, ...] = ()):
     """The cameras the station must deliver and their size: what the policy looks at (a remote
     policy that does not say gets them all), plus every camera when recording."""
     available = CAMERA_NAMES if config.kind == "sim" else tuple(config.cameras)
@@ -117,6 +121,7 @@ def _cameras_for(config: RobotConfig, metadata, policy: str, recording: bool):
                             f"(missing: {', '.join(missing)})")
     if recording:
         wanted |= set(config.cameras) if config.kind != "sim" else {"head"}
+    wanted |= set(watched) & set(available)  # a watched camera the station lacks is simply not shown
     ordered = tuple(name for name in CAMERA_NAMES if name in wanted)
     return ordered, tuple(metadata.image_size or config.image_size)
 

@@ -21,7 +21,7 @@ import numpy as np
 from sim2real.core.contract import HOME_ACTION, image_key
 from sim2real.core.environment import Observation, StationStop, StepInfo
 from sim2real.core.records import EpisodeInfo
-from sim2real.robot.cameras.base import to_size
+from sim2real.robot.cameras.base import Frame, to_size
 from sim2real.robot.clock import RateClock
 from sim2real.robot.config import RobotConfig
 from sim2real.robot.guard import Guard
@@ -51,7 +51,8 @@ class RobotStation:
     def __init__(self, robot: Robot, config: RobotConfig, task: str, instruction: str | None,
                  cameras: tuple[str, ...], image_size: tuple[int, int], max_steps: int,
                  operator: Operator | None = None,
-                 emit: Callable[[RobotEvent], None] | None = None, record: bool = False) -> None:
+                 emit: Callable[[RobotEvent], None] | None = None, record: bool = False,
+                 watch: dict[str, Callable[[Frame], None]] | None = None) -> None:
         from sim2real.embodiment.dual_arm import simulated_limits
 
         self.robot, self.config, self.task = robot, config, task
@@ -61,6 +62,7 @@ class RobotStation:
         self.operator = operator or Operator()
         self.emit = emit or (lambda event: None)
         self.record = record
+        self.watch = dict(watch or {})  # camera -> hears each new frame (an operator's live view)
         self.hz = config.control_hz
         safety = config.safety
         self.safety = SafetyLayer(*effective_limits(robot.limits, simulated_limits(), safety.joint_limits),
@@ -93,7 +95,7 @@ class RobotStation:
         self.guard.tripped = None
         started = self.guard.call(self.robot.start_episode, seed)
         self.watchdog.reset()
-        self._reading = self.guard.call(self.robot.get_observation)
+        self._reading = self._read()
         self._go_home()
         self.safety.reset()
         self.operator.new_episode()
@@ -145,7 +147,7 @@ class RobotStation:
         self._target = np.asarray(sent, dtype=np.float64)
         late = self.clock.wait()
         began = time.monotonic()
-        reading = self.guard.call(self.robot.get_observation)
+        reading = self._read()
         self._read_ms.append((time.monotonic() - began) * 1e3)
         try:
             self.watchdog.check(reading.stamps, reading.read_at)
@@ -176,6 +178,13 @@ class RobotStation:
         return RecordedFrame(observed.state.copy(), self._target.copy(), images, record)
 
     # -- observations and episode facts ----------------------------------------------------------
+
+    def _read(self) -> RobotReading:
+        reading = self.guard.call(self.robot.get_observation)
+        for camera, listener in self.watch.items():
+            if camera in reading.images:
+                listener(reading.images[camera])
+        return reading
 
     def _observation(self, reading: RobotReading) -> Observation:
         observation: Observation = {image_key(n): self._image(reading, n) for n in self.cameras}
@@ -224,7 +233,7 @@ class RobotStation:
                                  lambda: self.guard.call(self.robot.read_joints), state,
                                  self.safety, self.config.safety.home_speed, self.clock,
                                  self.watchdog)
-        self._reading = self.guard.call(self.robot.get_observation)
+        self._reading = self._read()
 
     def _reconnect(self) -> None:
         """Clean up the lost driver and connect again (a few attempts)."""

@@ -85,13 +85,15 @@ def console_command(
     operator: Annotated[str | None, typer.Option(help="operator name recorded with each outcome")] = None,
     host: Annotated[str, typer.Option(help="address to serve on (keep it local)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to serve on")] = 8765,
+    live: Annotated[bool, typer.Option(help="show the station's head camera under the placement picture, with the "
+                                             "placement markers over it (sim robot, or a robot config with a head camera)")] = True,
 ) -> None:
     """The operator's web page: setup, placement, Start, Success/Failure/Abort, progress; every
     outcome committed before the next trial; restarting resumes at the next unrecorded trial."""
     from sim2real.protocol.console.server import run_console
 
     run_console(plan, db, policy, robot, record, auto, operator, host, port,
-                announce=lambda line: console.print(line, soft_wrap=True))
+                announce=lambda line: console.print(line, soft_wrap=True), live=live)
 
 
 @protocol_app.command("report")

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from sim2real.errors import Sim2RealError
 from sim2real.protocol.console.campaign import Campaign
+from sim2real.protocol.console.overlay import draw_placements, jpeg
 from sim2real.protocol.console.pictures import placement_png
 from sim2real.protocol.console.runner import TrialRunner
 
@@ -57,7 +58,7 @@ def create_app(campaign: Campaign, runner: TrialRunner) -> FastAPI:
         slot = campaign.next_slot()
         context = {"plan": campaign.plan, "progress": campaign.progress(), "message": message,
                    "operator": operator_of(request) or "", "robot": runner.robot, "runner": runner,
-                   "sequential": campaign.sequential(), "policies": campaign.names}
+                   "sequential": campaign.sequential(), "policies": campaign.names, "live": runner.live is not None}
         if slot is None:
             return templates.TemplateResponse(request, "done.html", context)
         view = campaign.view(slot)
@@ -74,6 +75,32 @@ def create_app(campaign: Campaign, runner: TrialRunner) -> FastAPI:
         campaign.trial(index)
         return Response(placement_png(campaign.plan, index), media_type="image/png",
                         headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/api/camera")
+    def camera(trial: int | None = None):
+        """The live head view's newest frame (its number changes with every new frame); asking
+        with the trial being set up keeps the between-runs preview going."""
+        if runner.live is None:
+            return {"live": False}
+        if trial is not None and runner.preview is not None and not runner.busy:
+            campaign.trial(trial)
+            runner.preview.want(trial)
+        snapshot = runner.live.latest()
+        error = runner.preview.error if runner.preview is not None else None
+        return {"live": True, "error": error, **(snapshot.as_dict() if snapshot else {"frame": None})}
+
+    @app.get("/camera/head.jpg")
+    def camera_jpeg(trial: int | None = None, markers: bool = True):
+        """The newest head frame as JPEG, with trial `trial`'s placement markers over it."""
+        snapshot = runner.live.latest() if runner.live is not None else None
+        if snapshot is None:
+            return JSONResponse({"error": "no head-camera frame yet"}, status_code=404)
+        image = snapshot.image
+        if trial is not None and markers:
+            campaign.trial(trial)
+            image = draw_placements(image, campaign.plan, trial)
+        return Response(jpeg(image), media_type="image/jpeg",
+                        headers={"Cache-Control": "no-store", "X-Frame": str(snapshot.number)})
 
     @app.post("/outcome")
     def outcome(request: Request, trial: int = Form(...), policy: str = Form(...), result: str = Form(...),
@@ -125,6 +152,7 @@ def create_app(campaign: Campaign, runner: TrialRunner) -> FastAPI:
         slot = campaign.next_slot()
         return {"plan": campaign.plan.digest, "task": campaign.plan.task, "progress": campaign.progress(),
                 "next": None if slot is None else {"trial": slot.trial, "policy": slot.policy},
+                "live": runner.live is not None,
                 "running": runner.current if runner.busy else None, "auto_error": runner.auto_error,
                 "sequential": campaign.sequential()}
 

@@ -5,7 +5,6 @@ walks the whole campaign unattended and records the simulator's success as the o
 
 from __future__ import annotations
 
-import inspect
 import threading
 import traceback
 from pathlib import Path
@@ -13,26 +12,29 @@ from typing import Any
 
 from sim2real.errors import Sim2RealError
 from sim2real.protocol.console.campaign import Campaign
+from sim2real.protocol.console.live import CAMERA, LiveView, Preview
 from sim2real.protocol.db import AlreadyRecorded
 
 AUTO_OPERATOR = "auto (simulator)"
 
 
-def run_on_robot(robot: Path, spec: str, task: str, seed: int, record_dir: Path | None, on_event) -> Any:
-    """One episode through `sim2real.robot.runtime.run_episodes`; returns its EpisodeRecord or None."""
+def run_on_robot(robot: Path, spec: str, task: str, seed: int, record_dir: Path | None, on_event,
+                 watch: dict | None = None) -> Any:
+    """One episode through `sim2real.robot.runtime.run_episodes`; returns its EpisodeRecord or None.
+    `watch`: camera -> listener of its frames (the live view)."""
     from sim2real.robot.runtime import run_episodes
 
-    kwargs = {}
-    if "seed" in inspect.signature(run_episodes).parameters:
-        kwargs["seed"] = seed  # a simulated station places the objects from it
-    records = run_episodes(robot, spec, task, None, episodes=1, record_dir=record_dir, on_event=on_event, **kwargs)
+    records = run_episodes(robot, spec, task, None, episodes=1, record_dir=record_dir, on_event=on_event,
+                           seed=seed, watch=watch)
     return records[0] if records else None
 
 
 class TrialRunner:
     def __init__(self, campaign: Campaign, robot: Path | None, record_dir: Path | None = None,
-                 operator: str | None = None, runner=run_on_robot) -> None:
+                 operator: str | None = None, runner=run_on_robot, live: LiveView | None = None,
+                 preview: Preview | None = None) -> None:
         self.campaign, self.robot, self.record_dir, self.operator = campaign, robot, record_dir, operator
+        self.live, self.preview = live, preview  # the head camera's view, during and between runs
         self._run = runner
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -69,9 +71,15 @@ class TrialRunner:
         self._executing = True
         trial = self.campaign.trial(index)
         result: dict[str, Any] = {}
+        watch = None
+        if self.live is not None:
+            self.live.trial = index
+            watch = {CAMERA: self.live.put}
         try:
+            if self.preview is not None:
+                self.preview.pause()  # the station's camera is the runtime's now
             record = self._run(self.robot, self.campaign.spec(policy), self.campaign.plan.task, trial.seed,
-                               self.record_dir, self._on_event)
+                               self.record_dir, self._on_event, watch)
             if record is None:
                 stopped = [e for e in self.events if e.get("kind") == "stopped"]
                 result["error"] = stopped[-1]["message"] if stopped else "the run ended without an episode"
@@ -85,6 +93,8 @@ class TrialRunner:
         finally:
             self.campaign.store.finish_run(run_id, **result)
             self._executing = False
+            if self.preview is not None:
+                self.preview.resume()
         return result
 
     def _on_event(self, event) -> None:

@@ -10,12 +10,13 @@ from sim2real.errors import Sim2RealError, invalid
 
 def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: Path | None = None,
                 record_dir: Path | None = None, auto: bool = False, operator: str | None = None,
-                host: str = "127.0.0.1", port: int = 8765, announce=print) -> None:
+                host: str = "127.0.0.1", port: int = 8765, announce=print, live: bool = True) -> None:
     """Serve the console until interrupted; every check runs before the server starts."""
     import uvicorn
 
     from sim2real.protocol.console.app import create_app
     from sim2real.protocol.console.campaign import Campaign, parse_policies
+    from sim2real.protocol.console.live import LiveView, Preview, has_head_camera
     from sim2real.protocol.console.runner import TrialRunner
     from sim2real.protocol.db import open_store
     from sim2real.protocol.plan import load_plan
@@ -28,14 +29,20 @@ def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: 
         raise invalid("robot", str(robot), "an existing robot config YAML (see configs/robots/)")
     if auto and robot is None:
         raise Sim2RealError("invalid auto: --auto needs --robot (a simulated station, whose episodes judge success)")
-    if robot is not None and auto:
+    config = None
+    if robot is not None:
         from sim2real.robot.config import load_robot_config
 
-        if load_robot_config(robot).kind != "sim":
+        config = load_robot_config(robot)
+        if auto and config.kind != "sim":
             raise invalid("auto", "on", "only with the sim robot (a real station's outcome is the operator's)")
     store = open_store(database)
     campaign = Campaign(plan, store, entries)
-    runner = TrialRunner(campaign, robot, record_dir, operator)
+    view = preview = None
+    if live and not auto and config is not None and has_head_camera(config):  # unattended: nobody looks
+        view = LiveView()
+        preview = Preview(view, config, plan.task, {t.index: t.seed for t in plan.trials})
+    runner = TrialRunner(campaign, robot, record_dir, operator, live=view, preview=preview)
     app = create_app(campaign, runner)
     progress = campaign.progress()
     announce(f"console for {plan.name} ({progress['done']}/{progress['total']} recorded) on http://{host}:{port}/ "
@@ -45,4 +52,6 @@ def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: 
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
+        if runner.preview is not None:
+            runner.preview.close()
         store.close()

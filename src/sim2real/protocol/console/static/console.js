@@ -13,6 +13,28 @@
       if (reason && reason.value.trim()) click("abort-button"); else if (reason) reason.focus();
     } else if (event.key === "n") { event.preventDefault(); const n = document.getElementById("notes"); if (n) n.focus(); }
   });
+  // The live head camera: poll the newest frame's number, reload the JPEG (with this trial's
+  // placement markers) only when it changed.
+  const live = document.getElementById("live");
+  if (live) {
+    const image = document.getElementById("live-image"), status = document.getElementById("live-status");
+    const index = live.dataset.trial;
+    let shown = null;
+    const pollCamera = () => fetch(`/api/camera?trial=${index}`).then((r) => r.json()).then((camera) => {
+      if (camera.error) status.textContent = `head camera: ${camera.error}`;
+      if (camera.frame !== null && camera.frame !== shown) {
+        shown = camera.frame;
+        image.src = `/camera/head.jpg?trial=${index}&frame=${camera.frame}`;
+        image.hidden = false;
+        image.dataset.frame = camera.frame;
+        image.dataset.source = camera.source;
+        status.textContent = `head camera (${camera.source === "run" ? "live, during the run" : "between runs"}), ` +
+          `frame ${camera.frame}, ${camera.width} x ${camera.height}`;
+      }
+      setTimeout(pollCamera, 250);
+    }).catch(() => setTimeout(pollCamera, 1000));
+    pollCamera();
+  }
   const trial = document.getElementById("trial");
   if (trial && trial.dataset.running === "yes") {
     const poll = () => fetch("/api/state").then((r) => r.json()).then((state) => {
