@@ -23,7 +23,7 @@ import mujoco
 import numpy as np
 from rich.table import Table
 
-from sim2real.bench.env_bench import _expert_actions
+from sim2real.bench.env_bench import expert_actions
 from sim2real.env import make
 from sim2real.render.fidelity import fidelity_label, make_camera_rig
 
@@ -87,7 +87,7 @@ def bench_render(
     image_size: tuple[int, int],
     advance: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    actions = _expert_actions(task)
+    actions = expert_actions(task)
     results = []
     for fidelity in fidelities:
         env, rig = _env_and_rig(task, fidelity, image_size)
