@@ -18,8 +18,16 @@ class SFTConfig(BaseModel):
     out: Path
     model: Literal["tiny", "base"] = "tiny"
     head: Literal["continuous", "discrete"] = "continuous"
-    encoder: Literal["vit", "resnet"] | None = None  # None = the preset's encoder
+    encoder: Literal["vit", "resnet", "efficientnet-lite0"] | None = None  # None = the preset's
     cameras: tuple[str, ...] | None = None  # None = the preset's cameras
+    image_size: int | None = Field(None, ge=32, le=448)  # None = the preset's
+    camera_aspect: Literal["1:1", "4:3"] | None = None  # None = the preset's (1:1)
+    frozen_stages: int | None = Field(None, ge=0, le=7)  # efficientnet-lite0; None = the preset's (4)
+    # efficientnet-lite0 with frozen stages: their features computed once per frame and view and
+    # cached on disk (train/features.py); off = the frozen stages run on every batch.
+    feature_cache: bool = True
+    feature_cache_dir: Path | None = None  # None = <dataset>/cache/features
+    feature_views: int = Field(4, ge=1, le=64)  # cached views per frame (1 = no augmentation)
     steps: int = Field(1000, ge=1)
     batch_size: int = Field(32, ge=1)
     learning_rate: float = Field(3e-4, gt=0, le=1)

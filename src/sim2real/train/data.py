@@ -24,6 +24,7 @@ from sim2real.policy.vla.language import InstructionEncoder
 
 @dataclass
 class Batch:
+    frames: torch.Tensor  # B: the pooled frame indices
     images: dict[str, torch.Tensor]  # camera -> B x S x S x 3 uint8
     state: torch.Tensor  # B x 14
     actions: torch.Tensor  # B x K x 14
@@ -91,6 +92,7 @@ class TrainingFrames:
         steps = frames[:, None] + torch.arange(chunk)[None, :]
         steps = torch.minimum(steps, self.episode_end[frames][:, None])
         return Batch(
+            frames=frames,
             images={c: v[frames] for c, v in self.images.items()},
             state=self.states[frames],
             actions=self.actions[steps],

@@ -106,6 +106,7 @@ def _build(root: Path, camera: str, encoder, config: VLAConfig, views: FeatureVi
     dataset = Dataset(root)
     total = int(dataset.info["total_frames"])
     uniforms = views.uniforms(total)
+    device = next(encoder.parameters()).device
     shape = (total, views.count, *encoder.frozen_shape(config.image_size))
     was_training = encoder.training
     encoder.eval()
@@ -119,9 +120,8 @@ def _build(root: Path, camera: str, encoder, config: VLAConfig, views: FeatureVi
                 rows = slice(start + first, start + first + len(chunk))
                 for view in range(views.count):
                     which = torch.full((len(chunk),), view)
-                    features = live_features(encoder, chunk, config.image_size, which,
-                                             uniforms[rows, view])
-                    out[rows, view] = features.numpy()
+                    images = view_images(chunk, config.image_size, which, uniforms[rows, view])
+                    out[rows, view] = encoder.frozen_features(images.to(device)).cpu().numpy()
                 if on_frames is not None:
                     on_frames(len(chunk))
             start += len(frames)
@@ -153,3 +153,46 @@ class CachedFeatures:
         part = np.searchsorted(self.starts, frames, side="right") - 1
         rows = [self.parts[p][f - self.starts[p], v] for p, f, v in zip(part, frames, views, strict=True)]
         return torch.from_numpy(np.stack(rows))
+
+
+def uses_feature_cache(config, model: VLAConfig) -> bool:
+    """Whether an SFT run (`config`: an SFTConfig) trains on cached frozen-stage features."""
+    return config.feature_cache and model.encoder == "efficientnet-lite0" and model.frozen_stages > 0
+
+
+def load_features(config, model_config: VLAConfig, model,
+                  on_features: Callable[[int, int], None] | None = None) -> dict[str, CachedFeatures]:
+    """camera -> the pooled cached features of the run's datasets, built where missing with
+    each camera's own encoder (`on_features(frames, total)` reports building progress)."""
+    views = FeatureViews(config.feature_views, config.seed)
+    total = sum(int(Dataset(root).info["total_frames"]) for root in config.data) * len(model_config.cameras)
+    done = 0
+
+    def built(frames: int) -> None:
+        nonlocal done
+        done += frames
+        if on_features is not None:
+            on_features(done, total)
+
+    for root in config.data:
+        missing = set(model_config.cameras) - set(Dataset(root).cameras)
+        if missing:
+            from sim2real.errors import Sim2RealError
+
+            raise Sim2RealError(f"dataset {root} lacks camera(s) {sorted(missing)} the model needs; "
+                                f"it has {list(Dataset(root).cameras)}")
+    features = {}
+    for camera in model_config.cameras:
+        encoder = model.encoders[camera]
+        parts = [ensure_cache(root, camera, encoder, model_config, views, config.feature_cache_dir, built)
+                 for root in config.data]
+        features[camera] = CachedFeatures(parts)
+    return features
+
+
+def sample_views(batch: int, views: FeatureViews, augment: bool,
+                 generator: torch.Generator) -> torch.Tensor:
+    """One cached view per sample: any view when augmenting, else the inference view."""
+    if not augment or views.count == 1:
+        return torch.zeros(batch, dtype=torch.long)
+    return torch.randint(views.count, (batch,), generator=generator)

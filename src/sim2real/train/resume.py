@@ -21,12 +21,13 @@ from sim2real.policy.vla.config import VLAConfig
 from sim2real.train.config import SFTConfig
 
 # The run's own identity and where it writes: never taken from the checkpoint.
-WHERE = ("data", "out", "resume", "overwrite", "log_dir")
+WHERE = ("data", "out", "resume", "overwrite", "log_dir", "feature_cache_dir")
 # Fixed by the weights: (config field, the checkpoint's model-config field or None for train_config).
 FIXED = (("model", "size"), ("head", "head"), ("encoder", "encoder"), ("cameras", "cameras"),
+         ("image_size", "image_size"), ("camera_aspect", "camera_aspect"), ("frozen_stages", "frozen_stages"),
          ("seed", None), ("vision_weights", None))
 APPLIED = ("steps", "learning_rate", "warmup_steps", "weight_decay", "grad_clip", "batch_size",
-           "augment", "checkpoint_every")
+           "augment", "checkpoint_every", "feature_cache", "feature_views")
 
 
 def check_output(config: SFTConfig) -> None:

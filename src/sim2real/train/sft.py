@@ -25,6 +25,7 @@ from sim2real.policy.vla.model import ReferenceVLA
 from sim2real.policy.vla.vision import load_encoder_weights, read_encoder_weights
 from sim2real.train.config import SFTConfig
 from sim2real.train.data import TrainingFrames
+from sim2real.train.features import FeatureViews, load_features, sample_views, uses_feature_cache
 from sim2real.train.resume import check_output, check_same_data, continue_run, dataset_summary
 from sim2real.train.schedule import warmup_cosine
 
@@ -56,13 +57,20 @@ class Distributed:
             torch.distributed.destroy_process_group()
 
 
-def _model_config(config: SFTConfig) -> VLAConfig:
+def model_config(config: SFTConfig) -> VLAConfig:
+    """The model a new run trains: the size's preset with what the run overrides."""
+    from pydantic import ValidationError
+
     overrides: dict[str, Any] = {"head": config.head}
-    if config.cameras is not None:
-        overrides["cameras"] = config.cameras
-    if config.encoder is not None:
-        overrides["encoder"] = config.encoder
-    return preset(config.model, **overrides)
+    for field in ("cameras", "encoder", "image_size", "camera_aspect", "frozen_stages"):
+        if getattr(config, field) is not None:
+            overrides[field] = getattr(config, field)
+    try:
+        return preset(config.model, **overrides)
+    except ValidationError as error:  # a combination the model cannot have
+        from sim2real.errors import Sim2RealError, describe_validation_error
+
+        raise Sim2RealError(describe_validation_error(error, VLAConfig)) from None
 
 
 def _continue_schedule(optimiser: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LambdaLR,
@@ -84,11 +92,13 @@ def _already_done(config: SFTConfig, step: int) -> dict[str, Any]:
 
 
 def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | None = None,
-              on_start: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+              on_start: Callable[[int, int], None] | None = None,
+              on_features: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Train and return a summary: loss_first, loss_last, steps, samples_per_second, checkpoint.
 
     `on_start(first_step, steps)` is called once before the first step, `on_step(step, loss,
-    samples_per_second)` after each (on the main process).
+    samples_per_second)` after each (on the main process), `on_features(frames, total)` while a
+    feature cache is built.
 
     A resumed run whose checkpoint is already at `config.steps` or beyond trains nothing,
     leaves the checkpoint untouched and says so (`already_at_step`)."""
@@ -105,15 +115,18 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
     normalisation = Normalisation.from_datasets(config.data)
     if resumed is not None:
         check_same_data(config, normalisation, resumed)
-    vla_config = VLAConfig(**resumed["config"]) if resumed is not None else _model_config(config)
+    vla_config = VLAConfig(**resumed["config"]) if resumed is not None else model_config(config)
     datasets = dataset_summary(config.data)
-    frames = TrainingFrames.load(config.data, vla_config.cameras, vla_config.image_size)
+    cached = uses_feature_cache(config, vla_config)
+    # With the cache, images are read only to build it (once); training reads features.
+    frames = TrainingFrames.load(config.data, () if cached else vla_config.cameras, vla_config.image_size)
     language = torch.as_tensor(frames.instruction_embeddings)
 
     dist = Distributed()
     torch.manual_seed(config.seed + dist.rank)
     generator = torch.Generator().manual_seed(config.seed + dist.rank)
-    model = ReferenceVLA(vla_config).to(dist.device)
+    # A resumed run's checkpoint holds every weight: the ImageNet ones need not be read.
+    model = ReferenceVLA(vla_config, pretrained=resumed is None).to(dist.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: warmup_cosine(step, config.steps, config.warmup_steps)
@@ -133,6 +146,8 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
             generator.set_state(resumed["sampler_rng"])
         if "torch_rng" in resumed:  # dropout, when a model has it
             torch.set_rng_state(resumed["torch_rng"])
+    features = load_features(config, vla_config, model, on_features) if cached else None
+    views = FeatureViews(config.feature_views, config.seed) if cached else None
     trained = model
     if dist.world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(
@@ -171,13 +186,17 @@ def train_sft(config: SFTConfig, on_step: Callable[[int, float, float], None] | 
         on_start(start_step, config.steps)
     for step in range(start_step, config.steps):
         batch = frames.sample(config.batch_size, vla_config.chunk_size, generator)
-        images = {c: model_images(v, vla_config.image_size, config.augment, generator).to(dist.device)
-                  for c, v in batch.images.items()}
+        if features is not None:
+            chosen = sample_views(len(batch.frames), views, config.augment, generator)
+            images = {c: f.gather(batch.frames, chosen).to(dist.device) for c, f in features.items()}
+        else:
+            images = {c: model_images(v, vla_config.image_size, config.augment, generator).to(dist.device)
+                      for c, v in batch.images.items()}
         state = normalisation.state.normalise(batch.state).to(dist.device)
         target = normalisation.action.normalise(batch.actions).to(dist.device)
         lang = language[batch.instruction_ids].to(dist.device)
         with torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=use_amp):
-            prediction = trained(images, lang, state)
+            prediction = trained(images, lang, state, encoded=features is not None)
             loss = model.loss(prediction.float(), target)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

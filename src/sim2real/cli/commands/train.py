@@ -24,7 +24,26 @@ def sft_command(
     head: Annotated[str | None, typer.Option(
         help="action head: continuous (L1) or discrete (256 bins)" + _KEPT.format("continuous"))] = None,
     encoder: Annotated[str | None, typer.Option(
-        help="image encoder per camera: resnet or vit" + _KEPT.format("the size's preset"))] = None,
+        help="image encoder per camera: resnet or vit from scratch, or efficientnet-lite0 (ImageNet "
+        "weights)" + _KEPT.format("the size's preset"))] = None,
+    image_size: Annotated[int | None, typer.Option(
+        help="square model input in pixels; 128 or 224 for efficientnet-lite0"
+        + _KEPT.format("the size's preset"))] = None,
+    camera_aspect: Annotated[str | None, typer.Option(
+        help="aspect the cameras render at before the square resize: 4:3 (the paper's 640x480 "
+        "head view) or 1:1" + _KEPT.format("1:1"))] = None,
+    frozen_stages: Annotated[int | None, typer.Option(
+        help="efficientnet-lite0: early stages kept at ImageNet weights, without FiLM (0-5 at "
+        "the default patch 16)" + _KEPT.format(4))] = None,
+    feature_cache: Annotated[bool | None, typer.Option(
+        "--feature-cache/--no-feature-cache",
+        help="efficientnet-lite0: compute the frozen stages once per frame and view, cached on "
+        "disk with the dataset, instead of on every batch" + _KEPT.format("on"))] = None,
+    feature_cache_dir: Annotated[Path | None, typer.Option(
+        help="folder for the feature cache (default: <dataset>/cache/features)")] = None,
+    feature_views: Annotated[int | None, typer.Option(
+        min=1, help="views cached per frame: the inference view and augmented ones (1 = no "
+        "augmentation)" + _KEPT.format(4))] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="optimiser steps in total" + _KEPT.format(1000))] = None,
     batch_size: Annotated[int | None, typer.Option(
         min=1, help="samples per step and process" + _KEPT.format(32))] = None,
@@ -59,7 +78,9 @@ def sft_command(
 
     given = dict(model=model, head=head, encoder=encoder, steps=steps, batch_size=batch_size,
                  learning_rate=learning_rate, warmup_steps=warmup_steps, checkpoint_every=checkpoint_every,
-                 seed=seed, vision_weights=vision_weights,
+                 seed=seed, vision_weights=vision_weights, image_size=image_size, camera_aspect=camera_aspect,
+                 frozen_stages=frozen_stages, feature_cache=feature_cache, feature_cache_dir=feature_cache_dir,
+                 feature_views=feature_views,
                  cameras=tuple(cameras.split(",")) if cameras else None, augment=False if no_augment else None)
     try:  # only what was given: a resumed run keeps the checkpoint's value of everything else
         config = SFTConfig(data=tuple(data), out=out, resume=resume, overwrite=overwrite,
@@ -76,7 +97,15 @@ def sft_command(
         def on_step(step: int, loss: float, throughput: float) -> None:
             progress.update(bar, completed=step, status=f"loss {loss:.4f}  {throughput:.0f} samples/s")
 
-        summary = train_sft(config, on_step, on_start)
+        cache_bar = None
+
+        def on_features(frames: int, total: int) -> None:
+            nonlocal cache_bar
+            if cache_bar is None:
+                cache_bar = progress.add_task("feature cache", total=total, status="frames")
+            progress.update(cache_bar, completed=frames)
+
+        summary = train_sft(config, on_step, on_start, on_features)
     if int(os.environ.get("RANK", "0")) != 0:
         return  # under torchrun every rank trains; one reports
     if as_json:

@@ -26,6 +26,10 @@ class VLAConfig(BaseModel):
         4, ge=0, le=7, description="efficientnet-lite0: early stages kept at their ImageNet "
         "weights, without FiLM (their features can be cached); the rest train with FiLM")
     image_size: int = Field(96, ge=32, le=448, description="square input resolution")
+    camera_aspect: Literal["1:1", "4:3"] = Field(
+        "1:1", description="aspect the cameras render at before each image is resized to the "
+        "square input: 4:3 is the D435's 640x480 view the paper resizes (the arms at its edges "
+        "in view); 1:1 renders square, a narrower field of view at the same fovy")
     patch_size: int = Field(16, ge=4, le=32)
     width: int = Field(128, ge=32, le=2048, description="token width of the whole model")
     vision_depth: int = Field(2, ge=1, le=24)
@@ -59,6 +63,13 @@ class VLAConfig(BaseModel):
         if not self.cameras:
             raise ValueError("the model needs at least one camera")
         return self
+
+    @property
+    def render_size(self) -> tuple[int, int]:
+        """(width, height) the env renders each camera at for this model."""
+        if self.camera_aspect == "4:3":
+            return (round(self.image_size * 4 / 3), self.image_size)
+        return (self.image_size, self.image_size)
 
     @property
     def tokens_per_camera(self) -> int:

@@ -39,7 +39,7 @@ class VLAPolicy:
 
         payload = load_checkpoint(Path(path))
         config = VLAConfig(**payload["config"])
-        model = ReferenceVLA(config)
+        model = ReferenceVLA(config, pretrained=False)  # the checkpoint holds every weight
         model.load_state_dict(payload["model"])
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         kind = SamplingVLAPolicy if config.head == "discrete" and cls is VLAPolicy else cls
@@ -47,12 +47,12 @@ class VLAPolicy:
 
     @property
     def metadata(self) -> PolicyMetadata:
-        # The env renders at the policy's square size, so no detail is lost before resizing.
-        size = self.config.image_size
+        # The env renders at the model's input height (4:3 wide for the paper's head view, else
+        # square), so little detail is lost before resizing.
         return PolicyMetadata(
             name=f"reference-vla-{self.config.size}-{self.config.head}",
             cameras=tuple(self.config.cameras),
-            image_size=(size, size),
+            image_size=self.config.render_size,
             chunk_size=self.config.chunk_size,
             action_dim=self.config.action_dim,
             stateful=False,
