@@ -33,3 +33,17 @@ def test_bench_policy_rejects_an_unknown_size():
     result = CliRunner().invoke(app, ["bench", "policy", "--model", "huge", "--json"])
     assert isinstance(result.exception, Sim2RealError)
     assert "huge" in str(result.exception)
+
+
+def test_bench_policy_times_the_pretrained_encoder_on_the_head_view():
+    result = CliRunner().invoke(
+        app, ["bench", "policy", "--model", "tiny", "--encoder", "efficientnet-lite0", "--cameras", "head",
+              "--image-size", "64", "--camera-aspect", "4:3", "--iterations", "2", "--warmup", "1",
+              "--device", "cpu", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["models"]["tiny"]
+    assert row["encoder"] == "efficientnet-lite0" and row["cameras"] == ["head"] and row["image_size"] == 64
+    assert row["policy_median_ms"] > 0 and row["forward_median_ms"] > 0
+    wrong = CliRunner().invoke(app, ["bench", "policy", "--model", "tiny", "--encoder", "dino", "--json"])
+    assert isinstance(wrong.exception, Sim2RealError) and "invalid encoder: 'dino'" in str(wrong.exception)

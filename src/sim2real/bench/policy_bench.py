@@ -1,8 +1,8 @@
 """`sim2real bench policy`: latency of one action chunk from the reference VLA, and what the
 policy wrapper adds to the bare network.
 
-For each model (a preset with random weights, or a checkpoint) the same observation (three
-cameras at the model's resolution, as `eval` renders them, plus state and instruction) goes
+For each model (a preset with random weights, or a checkpoint) the same observation (its
+cameras at the size `eval` renders them for it, plus state and instruction) goes
 through `VLAPolicy.infer` (resize, centre crop, normalisation, device transfers, the forward pass,
 de-normalisation) and, interleaved call by call so a shared machine's load hits both alike,
 through the bare `model(images, language, state)` on inputs prepared once. The ratio of the two
@@ -32,16 +32,25 @@ INSTRUCTION = "Click the silver bell."
 CAMERAS = ("head", "left_wrist", "right_wrist")
 
 
-def _random_policy(size: str, device: torch.device) -> VLAPolicy:
-    """A preset with random weights and unit bounds: latency does not depend on the values."""
+def _random_policy(size: str, device: torch.device, overrides: dict[str, Any]) -> VLAPolicy:
+    """A preset with random weights (a pretrained encoder's published ones) and unit bounds:
+    latency does not depend on the values."""
+    from pydantic import ValidationError
+
+    from sim2real.errors import Sim2RealError, describe_validation_error
+    from sim2real.policy.vla.config import VLAConfig
+
     torch.manual_seed(0)
-    model = ReferenceVLA(preset(size, cameras=CAMERAS))
-    return VLAPolicy(model, Normalisation.unit(), device)
+    try:
+        config = preset(size, **{"cameras": CAMERAS, **overrides})
+    except ValidationError as error:
+        raise Sim2RealError(describe_validation_error(error, VLAConfig)) from None
+    return VLAPolicy(ReferenceVLA(config), Normalisation.unit(), device)
 
 
 def _observation(policy: VLAPolicy, rng: np.random.Generator) -> dict[str, Any]:
-    size = policy.config.image_size
-    images = {f"images/{c}": rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    width, height = policy.config.render_size  # as `eval` renders them for this model
+    images = {f"images/{c}": rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
               for c in policy.config.cameras}
     return {**images, "state": rng.uniform(-0.5, 0.5, 14), "instruction": INSTRUCTION}
 
@@ -94,6 +103,7 @@ def bench_one(policy: VLAPolicy, iterations: int, warmup: int) -> dict[str, Any]
     policy_stats, forward_stats = _summary(policy_ms), _summary(forward_ms)
     return {
         "size": config.size,
+        "encoder": config.encoder,
         "parameters": sum(p.numel() for p in policy.model.parameters()),
         "cameras": list(config.cameras),
         "image_size": config.image_size,
@@ -107,13 +117,15 @@ def bench_one(policy: VLAPolicy, iterations: int, warmup: int) -> dict[str, Any]
 
 
 def bench_policy(sizes: Sequence[str] = ("tiny", "base"), checkpoint: Path | None = None,
-                 iterations: int = 20, warmup: int = 3, device: str | None = None) -> dict[str, Any]:
-    """One entry per model: presets with random weights, or the checkpoint when one is given."""
+                 iterations: int = 20, warmup: int = 3, device: str | None = None,
+                 overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One entry per model: presets (with `overrides` of their config) with random weights, or
+    the checkpoint when one is given."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if checkpoint is not None:
         policies = {str(checkpoint): lambda: VLAPolicy.load(checkpoint, str(device))}
     else:
-        policies = {size: (lambda size=size: _random_policy(size, device)) for size in sizes}
+        policies = {size: (lambda size=size: _random_policy(size, device, overrides or {})) for size in sizes}
     models = {name: bench_one(build(), iterations, warmup) for name, build in policies.items()}
     return {
         "device": str(device),

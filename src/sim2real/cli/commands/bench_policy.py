@@ -17,10 +17,17 @@ def bench_policy_command(
     iterations: Annotated[int, typer.Option(min=1, help="timed chunks per model")] = 20,
     warmup: Annotated[int, typer.Option(min=0, help="untimed chunks first")] = 3,
     device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda when available)")] = None,
+    encoder: Annotated[str | None, typer.Option(
+        help="image encoder of the presets: resnet, vit or efficientnet-lite0 (default: each "
+        "size's own)")] = None,
+    cameras: Annotated[str, typer.Option(help="comma list of cameras the presets see")] = "head,left_wrist,right_wrist",
+    image_size: Annotated[int | None, typer.Option(help="square model input of the presets (default: each size's own)")] = None,
+    camera_aspect: Annotated[str | None, typer.Option(
+        help="aspect of the rendered frames the policy resizes: 1:1 or 4:3")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Median and p90 latency per action chunk of VLAPolicy.infer (3 cameras) and of the bare
-    model forward pass; their ratio is the policy's preprocessing overhead."""
+    """Median and p90 latency per action chunk of VLAPolicy.infer and of the bare model forward
+    pass; their ratio is the policy's preprocessing overhead."""
     from rich.table import Table
 
     from sim2real.bench.policy_bench import bench_policy
@@ -33,7 +40,11 @@ def bench_policy_command(
             raise invalid("model size", size, ", ".join(PRESETS))
     if device is not None and device not in ("cpu", "cuda"):
         raise invalid("device", device, "cpu, cuda")
-    report = bench_policy(sizes, checkpoint, iterations, warmup, device)
+    overrides = {"cameras": tuple(c.strip() for c in cameras.split(",") if c.strip())}
+    for field, value in (("encoder", encoder), ("image_size", image_size), ("camera_aspect", camera_aspect)):
+        if value is not None:
+            overrides[field] = value
+    report = bench_policy(sizes, checkpoint, iterations, warmup, device, overrides)
     if as_json:
         print_json(report)
         return
@@ -43,7 +54,7 @@ def bench_policy_command(
     for name, row in report["models"].items():
         table.add_row(
             name, f"{row['parameters'] / 1e6:.1f} M",
-            f"{len(row['cameras'])} x {row['image_size']} px, K={row['chunk_size']}",
+            f"{row['encoder']}, {len(row['cameras'])} x {row['image_size']} px, K={row['chunk_size']}",
             f"{row['policy_median_ms']:.1f}", f"{row['policy_p90_ms']:.1f}",
             f"{row['forward_median_ms']:.1f}", f"{row['forward_p90_ms']:.1f}",
             f"{row['ratio_over_forward']:.2f}",
