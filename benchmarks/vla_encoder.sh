@@ -82,11 +82,10 @@ latency() {
     "$BIN/sim2real" bench policy --model tiny --device cpu --iterations 30 --json | tee "$OUT/latency-tiny3.json"
 }
 
+STAGES=(generate train evaluate latency)
 case "$STAGE" in
-    generate) generate ;;
-    train) train ;;
+    all) for stage in "${STAGES[@]}"; do "$stage"; done ;;
     eval) evaluate ;;
-    latency) latency ;;
-    all) generate; train; evaluate; latency ;;
+    generate | train | latency) "$STAGE" ;;
     *) echo "unknown stage $STAGE (generate, train, eval, latency, all)" >&2; exit 2 ;;
 esac
