@@ -29,7 +29,7 @@ from sim2real.policy.vla.model import ReferenceVLA
 from sim2real.policy.vla.policy import VLAPolicy
 
 INSTRUCTION = "Click the silver bell."
-CAMERAS = ("head", "left_wrist", "right_wrist")
+CAMERAS = ("head",)  # the reference VLA's default, the paper's head camera
 
 
 def _random_policy(size: str, device: torch.device, overrides: dict[str, Any]) -> VLAPolicy:

@@ -20,7 +20,7 @@ def bench_policy_command(
     encoder: Annotated[str | None, typer.Option(
         help="image encoder of the presets: resnet, vit or efficientnet-lite0 (default: each "
         "size's own)")] = None,
-    cameras: Annotated[str, typer.Option(help="comma list of cameras the presets see")] = "head,left_wrist,right_wrist",
+    cameras: Annotated[str, typer.Option(help="comma list of cameras the presets see: head, left_wrist, right_wrist")] = "head",
     image_size: Annotated[int | None, typer.Option(help="square model input of the presets (default: each size's own)")] = None,
     camera_aspect: Annotated[str | None, typer.Option(
         help="aspect of the rendered frames the policy resizes: 1:1 or 4:3")] = None,

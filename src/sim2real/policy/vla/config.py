@@ -18,7 +18,8 @@ class VLAConfig(BaseModel):
 
     size: Literal["tiny", "base", "custom"] = "tiny"
     head: Literal["continuous", "discrete"] = "continuous"
-    cameras: tuple[str, ...] = ("head", "left_wrist", "right_wrist")
+    # The paper's observation: the forward-facing head camera alone; wrist cameras by choice.
+    cameras: tuple[str, ...] = ("head",)
     encoder: Literal["vit", "resnet", "efficientnet-lite0"] = Field(
         "vit", description="per-camera image encoder: a compact ViT or a residual CNN from "
         "scratch, or EfficientNet-Lite0 with ImageNet weights")
