@@ -4,7 +4,7 @@ drawn, and an unknown task refused before any work (the full benchmark is not a 
 import numpy as np
 
 from sim2real.bench.env_bench import expert_actions
-from sim2real.bench.env_stages import STAGES, bench_setup, trivial_scene
+from sim2real.bench.env_stages import STAGES, agreement_with_full, bench_setup, trivial_scene
 from sim2real.env import make
 from tests.test_cli import run_cli
 
@@ -20,6 +20,7 @@ def test_stage_breakdown_of_a_tiny_setup():
                render={"shadows": False, "msaa": 0, "mesh_detail": "policy"})  # fmt: skip
     try:
         row = bench_setup(env, actions, steps=4, trivial=trivial, rounds=1)
+        agreement = agreement_with_full(env, actions, states=1)
     finally:
         env.close()
         trivial[0].close()
@@ -29,6 +30,8 @@ def test_stage_breakdown_of_a_tiny_setup():
     assert np.isclose(measured, row["step_ms"])  # "other" is the rest of the whole step
     assert row["camera_frame_over_trivial"] > 1  # the station costs more than a box
     assert 0 < row["triangles"] < 81_672  # policy detail draws fewer than full
+    assert agreement["states"] == 1 and 0 <= agreement["rgb_mean_abs_diff"] < 5
+    assert min(agreement["robot_iou_min"], agreement["objects_iou_min"]) >= 0.9
 
 
 def test_unknown_task_is_one_line_before_any_work():

@@ -10,6 +10,7 @@ from PIL import Image
 
 import sim2real
 from sim2real import Sim2RealError
+from sim2real.render.agreement import iou
 from sim2real.render.fidelity import make_camera_rig, parse_fidelity_list
 from sim2real.render.mitsuba_variant import select_variant
 from sim2real.render.presets import DEFAULT_PRESETS
@@ -139,10 +140,6 @@ def rasterized_segmentation(model, data, camera_id: int, size) -> np.ndarray:
     seg = renderer.render()
     renderer.close()
     return np.where(seg[..., 1] == mujoco.mjtObj.mjOBJ_GEOM, seg[..., 0], -1)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max((a | b).sum(), 1))
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,10 @@ A trivial scene (a plane and a box, one camera) rendered by a bare `mujoco.Rende
 same flags and size is the yardstick of a camera's frame (issue 15: the head frame at 96x96
 within 30x of it). Times are process CPU time with one llvmpipe thread, so the figures are per
 core and other processes' load moves them less; trivial and station rounds alternate.
+
+Each camera set also reports how policy detail agrees with full detail on the expert's states
+(`render.agreement`): the robot's and the task objects' silhouette IoU (the worst over states
+and cameras) and the mean absolute RGB difference in 8-bit levels.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from rich.table import Table
 
 from sim2real.bench.env_bench import time_env_steps
 from sim2real.core.contract import CAMERA_NAMES
+from sim2real.render.agreement import SILHOUETTES, detail_agreement, silhouette_geoms
+from sim2real.render.cameras import CameraRig
 
 STAGE_RENDER = {"shadows": False, "msaa": 0}  # the policy-rate setting the targets are set in
 STAGE_SETUPS: dict[str, tuple[tuple[str, ...], tuple[int, int]]] = {
@@ -40,6 +46,7 @@ STAGES = ("physics", "scene_update", "draw", "readback", "other")
 HEAD_OVER_TRIVIAL_TARGET = 30.0
 HEAD_STEPS_PER_SECOND_TARGET = 250.0
 THREE_CAMERA_SPEEDUP_TARGET = 2.0
+IOU_TARGET = 0.97
 clock = time.process_time
 
 
@@ -146,6 +153,36 @@ def bench_setup(
     }
 
 
+def agreement_with_full(env, actions: np.ndarray, states: int = 3) -> dict[str, float]:
+    """Policy vs full detail on `states` expert states spread over seed 0's episode (`env`
+    draws at policy detail; a full-detail rig on the same model draws the same states): the
+    worst silhouette IoU per label over states and cameras where it covers pixels, and the mean
+    absolute RGB difference over all frames."""
+    full = CameraRig(env.model, env.cameras.cameras, env.settings.image_size, env.settings.render)
+    arms = env.robot.arm_geoms
+    geoms = silhouette_geoms(env.model, arms["left"] | arms["right"])
+    worst = dict.fromkeys(SILHOUETTES, 1.0)
+    differences: list[float] = []
+    marks = {len(actions) * (k + 1) // (states + 1) for k in range(states)}
+    try:
+        env.reset(seed=0)
+        for i, action in enumerate(actions):
+            if i in marks:
+                for row in detail_agreement(env.cameras, full, env.data, geoms).values():
+                    differences.append(row["rgb_mean_abs_diff"])
+                    for label in SILHOUETTES:
+                        if row[f"{label}_pixels"] > 20:
+                            worst[label] = min(worst[label], row[f"{label}_iou"])
+            env.apply_action(action)
+            env.advance(env.substeps)
+    finally:
+        full.close()
+    return {f"{label}_iou_min": value for label, value in worst.items()} | {
+        "rgb_mean_abs_diff": float(np.mean(differences)),
+        "states": len(marks),
+    }
+
+
 def _triangles(env) -> int:
     """Mesh triangles the rig draws per camera (its geom groups), over all mesh geoms."""
     model, groups = env.model, env.cameras.option.geomgroup
@@ -159,6 +196,7 @@ def bench_stages(task: str, actions: np.ndarray, steps: int, rounds: int = 3) ->
 
     one_render_thread()
     results: dict[str, dict[str, Any]] = {}
+    agreement: dict[str, dict[str, float]] = {}
     for setup, (cameras, size) in STAGE_SETUPS.items():
         trivial = trivial_scene(size[0])
         try:
@@ -171,6 +209,8 @@ def bench_stages(task: str, actions: np.ndarray, steps: int, rounds: int = 3) ->
                 )
                 try:
                     results[f"{setup} {detail}"] = bench_setup(env, actions, steps, trivial, rounds)
+                    if detail == "policy":
+                        agreement[setup] = agreement_with_full(env, actions)
                 finally:
                     env.close()
         finally:
@@ -183,6 +223,8 @@ def bench_stages(task: str, actions: np.ndarray, steps: int, rounds: int = 3) ->
         "steps_per_measurement": steps,
         "rounds": rounds,
         "setups": results,
+        "policy_vs_full": agreement,
+        "iou_target": IOU_TARGET,
         "head96_over_trivial": results[f"{head} policy"]["camera_frame_over_trivial"],
         "head96_over_trivial_target": HEAD_OVER_TRIVIAL_TARGET,
         "head96_env_steps_per_second": results[f"{head} policy"]["env_steps_per_second"],
@@ -215,4 +257,10 @@ def format_stages(report: dict[str, Any]) -> Table:
         f" steps/s (target >= {report['head96_env_steps_per_second_target']:.0f}); 3 cameras 224:"
         f" policy {report['three224_policy_speedup_over_full']:.2f}x faster than full"
     )
+    for setup, row in report["policy_vs_full"].items():
+        table.caption += (
+            f"\n{setup} policy vs full ({row['states']} expert states): silhouette IoU min robot "
+            f"{row['robot_iou_min']:.3f}, objects {row['objects_iou_min']:.3f} (target >= "
+            f"{report['iou_target']}); mean |RGB diff| {row['rgb_mean_abs_diff']:.3f} of 255"
+        )
     return table
