@@ -39,8 +39,11 @@ def _config(init, out, **changes):
 
 
 def test_two_steps_run_and_the_checkpoint_is_a_policy(discrete_sft, tmp_path):
+    # In two local worker processes (--workers 2), each with its own policy copy and one env:
+    # the in-process engine is what the resume test below runs.
     events = []
-    summary = train_grpo(_config(discrete_sft, tmp_path / "rl.pt"), lambda kind, data: events.append(kind))
+    summary = train_grpo(_config(discrete_sft, tmp_path / "rl.pt", envs=1),
+                         lambda kind, data: events.append(kind), workers=2)
     assert summary["steps"] == 2 and events.count("step") == 2 and events.count("eval") == 2
     assert events.count("episode") == 2 * 2  # 2 steps x 1 prompt x G = 2
     assert summary["rollout_steps_per_second"] > 0
@@ -116,6 +119,9 @@ def test_refusals(discrete_sft, click_bell_demos, tmp_path):
     assert (tmp_path / "taken.pt").read_bytes() == b"mine"
     with pytest.raises(Sim2RealError, match="is a checkpoint but not of a GRPO run"):
         train_grpo(_config(discrete_sft, continuous, resume=True))
+    with pytest.raises(Sim2RealError, match="invalid workers: 2; allowed: 1 with --ray"):
+        train_grpo(_config(discrete_sft, tmp_path / "y.pt"), workers=2, ray_address="auto")
+    assert not (tmp_path / "y.pt").exists()
 
 
 def test_command_line_mistakes_are_one_line_before_any_work(discrete_sft, tmp_path):
@@ -123,7 +129,8 @@ def test_command_line_mistakes_are_one_line_before_any_work(discrete_sft, tmp_pa
 
     for args, said in ((["--temperature", "0"], "invalid temperature: 0.0"),
                        (["--init", str(tmp_path / "none.pt")], "checkpoint not found"),
-                       (["--task", "no_such_task"], "no_such_task")):
+                       (["--task", "no_such_task"], "no_such_task"),
+                       (["--workers", "0"], "invalid workers: 0; allowed:")):
         init = [] if "--init" in args else ["--init", str(discrete_sft)]
         result = run_cli("train", "grpo", *init, "--out", str(tmp_path / "rl.pt"), *args)
         assert result.returncode == 2, result.stderr

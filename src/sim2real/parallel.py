@@ -1,6 +1,7 @@
 """Run a function over chunks of work in-process, in K local processes, or on a Ray cluster.
 
-Generation (`sim2real.data`) and evaluation (`sim2real.evaluate`) both fan seeds out this way.
+Generation (`sim2real.data`) and evaluation (`sim2real.evaluate`) both fan seeds out this way;
+GRPO's rollouts (`sim2real.train.grpo.workers`) keep the pool open across steps.
 """
 
 from __future__ import annotations
@@ -17,6 +18,27 @@ class Pool:
     def __init__(self, workers: int = 1, ray_address: str | None = None) -> None:
         self.workers = max(1, workers)
         self.ray_address = ray_address
+        self._kept: futures.ProcessPoolExecutor | None = None
+        self._keep = False
+
+    def __enter__(self) -> Pool:
+        """Inside the block the local worker processes live from one `map` to the next, and so
+        does what a worker caches in its module (environments, a model), as Ray's reused
+        workers do; every call goes to them, a single one too."""
+        self._keep = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._keep = False
+        if self._kept is not None:
+            self._kept.shutdown(cancel_futures=True)
+            self._kept = None
+
+    def _executor(self) -> futures.ProcessPoolExecutor:
+        # spawn, not fork: each worker needs its own fresh OpenGL/EGL context and MuJoCo state
+        context = multiprocessing.get_context("spawn")
+        return futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=share_cores,
+                                           initargs=(self.workers,))
 
     def map(self, fn: Callable, args: Sequence[tuple]) -> Iterator:
         """fn(*a) for each a, yielded in the order of `args` (each as soon as it and all before
@@ -29,14 +51,16 @@ class Pool:
             for handle in [remote.remote(*a) for a in args]:
                 yield ray.get(handle)
             return
+        if self._keep and self.workers > 1:
+            if self._kept is None:
+                self._kept = self._executor()
+            yield from self._kept.map(fn, *zip(*args, strict=True))
+            return
         if self.workers == 1 or len(args) == 1:
             for a in args:
                 yield fn(*a)
             return
-        # spawn, not fork: each worker needs its own fresh OpenGL/EGL context and MuJoCo state
-        context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=share_cores,
-                                         initargs=(self.workers,)) as pool:
+        with self._executor() as pool:
             yield from pool.map(fn, *zip(*args, strict=True))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sim2real.cli.options import JsonFlag
+from sim2real.cli.options import JsonFlag, RayOption
 from sim2real.cli.output import console, print_json, progress_bar
 from sim2real.cli.settings_flags import SettingsFlags, settings_options
 
@@ -29,7 +29,10 @@ def grpo_command(
     learning_rate: Annotated[float, typer.Option(help="constant learning rate after the warmup")] = 5e-6,
     warmup_steps: Annotated[int, typer.Option(min=0, help="updates of linear learning-rate warmup")] = 0,
     mini_batch: Annotated[int, typer.Option(min=1, help="trajectories per optimiser step")] = 8,
-    envs: Annotated[int, typer.Option(min=1, help="environments stepped together (batched sampling)")] = 8,
+    envs: Annotated[int, typer.Option(min=1, help="environments stepped together (batched sampling), per worker")] = 8,
+    workers: Annotated[int, typer.Option(  # checked by check_run: one line with the value
+        help="local worker processes, each with a policy copy and --envs environments")] = 1,
+    ray: RayOption = None,
     eval_every: Annotated[int, typer.Option(min=0, help="greedy evaluation every M updates (0: before and after only)")] = 10,
     eval_episodes: Annotated[int, typer.Option(min=1, help="held-out expert-solvable seeds per task")] = 20,
     train_seed: Annotated[int, typer.Option(help="first seed of the training prompts")] = 1_000_000,
@@ -42,6 +45,7 @@ def grpo_command(
     """Fine-tune a discrete-head VLA with GRPO (SimpleVLA-RL's recipe) on expert-solvable seeds."""
     from pydantic import ValidationError
 
+    from sim2real.cli.checks import check_ray_address
     from sim2real.errors import Sim2RealError, describe_validation_error
     from sim2real.tasks.registry import task_class
     from sim2real.train.grpo.config import GRPOConfig
@@ -62,7 +66,8 @@ def grpo_command(
         )
     except ValidationError as error:
         raise Sim2RealError(describe_validation_error(error, GRPOConfig)) from None
-    check_run(config)  # before the bar: a mistake is one line
+    check_ray_address(ray)
+    check_run(config, workers, ray)  # before the bar: a mistake is one line
     with progress_bar() as progress:
         bar = progress.add_task("train grpo", total=steps, status="")
         episodes = progress.add_task("rollouts", total=None, status="")
@@ -80,7 +85,7 @@ def grpo_command(
                     f"clip {data['clip_fraction']:.3f}  kl {data['approx_kl']:.4f}  "
                     f"{data['rollout_steps_per_second']:.0f} env steps/s"))
 
-        summary = train_grpo(config, on_event)
+        summary = train_grpo(config, on_event, workers, ray)
     if as_json:
         print_json(summary)
         return

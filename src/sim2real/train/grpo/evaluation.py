@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim2real.core.policy import Policy
-from sim2real.evaluate.engine import PolicyActor, RolloutEngine
-from sim2real.evaluate.envs import EnvSet
+from sim2real.train.grpo.collect import Rollouts
 from sim2real.train.grpo.prompts import enough_solvable_seeds
 
 
@@ -29,15 +27,12 @@ class GreedyResult:
 class GreedyEvaluator:
     """Runs the live policy (its `infer` is greedy) over the held-out seeds of every task."""
 
-    def __init__(self, policy: Policy, env_sets: dict[str, EnvSet], seeds: dict[str, list[int]],
-                 execute: int | None = None) -> None:
-        self.policy, self.env_sets, self.seeds, self.execute = policy, env_sets, seeds, execute
+    def __init__(self, rollouts: Rollouts, seeds: dict[str, list[int]]) -> None:
+        self.rollouts, self.seeds = rollouts, seeds
 
     def run(self) -> GreedyResult:
         per_task = {}
         for task, seeds in self.seeds.items():
-            env_set = self.env_sets[task]
-            actor = PolicyActor(lambda: self.policy, env_set.size, first=self.policy)
-            records = RolloutEngine(env_set, actor, self.execute).run(seeds)
+            records = self.rollouts.greedy(task, seeds)
             per_task[task] = [sum(r.success for r in records), len(records)]
         return GreedyResult(sum(s for s, _ in per_task.values()), sum(n for _, n in per_task.values()), per_task)

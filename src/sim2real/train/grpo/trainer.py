@@ -19,11 +19,11 @@ import numpy as np
 import torch
 
 from sim2real.core.records import EpisodeRecord
-from sim2real.errors import Sim2RealError
+from sim2real.errors import Sim2RealError, invalid
 from sim2real.evaluate.stats import wilson_interval
 from sim2real.policy.vla.checkpoint import load_checkpoint, save_checkpoint
 from sim2real.train.grpo.algorithm import keeps_group
-from sim2real.train.grpo.collect import collect_groups
+from sim2real.train.grpo.collect import EngineRollouts, Rollouts, collect_groups
 from sim2real.train.grpo.config import FIXED, GRPOConfig
 from sim2real.train.grpo.evaluation import GreedyEvaluator, held_out_seeds
 from sim2real.train.grpo.prompts import PromptStream
@@ -35,10 +35,8 @@ Event = Callable[[str, dict[str, Any]], None]
 
 def _initial_policy(config: GRPOConfig):
     """The policy to fine-tune and the SFT checkpoint it came from (refused unless discrete)."""
-    from sim2real.policy.transforms import Normalisation
     from sim2real.policy.vla.config import VLAConfig
-    from sim2real.policy.vla.model import ReferenceVLA
-    from sim2real.policy.vla.policy import SamplingVLAPolicy
+    from sim2real.train.grpo.workers import Blueprint, build_policy
 
     init = load_checkpoint(config.init)
     vla = VLAConfig(**init["config"])
@@ -47,14 +45,21 @@ def _initial_policy(config: GRPOConfig):
             f"invalid init: {config.init} has a {vla.head} action head; GRPO samples action tokens, "
             "so it needs a discrete one (sim2real train sft --head discrete --data ... --out SFT.pt)"
         )
-    model = ReferenceVLA(vla)
-    model.load_state_dict(init["model"])
-    return SamplingVLAPolicy(model, Normalisation.from_dict(init["normalisation"]), "cpu"), init
+    policy = build_policy(Blueprint(init["config"], init["normalisation"]))
+    policy.model.load_state_dict(init["model"])
+    return policy, init
 
 
-def check_run(config: GRPOConfig) -> None:
-    """What can be checked before any work: --out can be written without losing a run, and
-    --init is a discrete-head checkpoint."""
+def _check_place(workers: int, ray_address: str | None) -> None:
+    if workers < 1 or (workers > 1 and ray_address):
+        raise invalid("workers", workers, "1 with --ray (the cluster places the rollouts: one task "
+                      "per --envs episodes), or K >= 1 local worker processes without it")
+
+
+def check_run(config: GRPOConfig, workers: int = 1, ray_address: str | None = None) -> None:
+    """What can be checked before any work: --out can be written without losing a run, --init
+    is a discrete-head checkpoint, and the rollouts have one place to run."""
+    _check_place(workers, ray_address)
     check_output(config)
     _initial_policy(config)
 
@@ -82,16 +87,35 @@ def _rate(successes: int, episodes: int) -> dict[str, Any]:
             "ci95": list(wilson_interval(successes, episodes))}
 
 
-def train_grpo(config: GRPOConfig, on_event: Event | None = None) -> dict[str, Any]:
-    """Train and return a summary (steps, success_before, success_after, rollout speed, ...).
-
-    `on_event(kind, data)` reports progress: "start" {first_step, steps}, "episode" {record},
-    "eval" {step, ...rate}, "step" {step, ...metrics}."""
+def _rollouts(config: GRPOConfig, policy, init: dict[str, Any], settings: dict[str, Any],
+              eval_settings: dict[str, Any], workers: int, ray_address: str | None) -> Rollouts:
+    """Where the episodes run: this process's policy over env worker processes (one engine of
+    --envs per task), or K local workers / Ray tasks each with a policy copy and --envs."""
     from sim2real.evaluate.envs import make_env_set
     from sim2real.evaluate.runner import SimEnvFactory
+    from sim2real.train.grpo.workers import Blueprint, PoolRollouts
+
+    if workers > 1 or ray_address:
+        return PoolRollouts(policy, Blueprint(init["config"], init["normalisation"]), settings,
+                            eval_settings, config.envs, config.execute, workers, ray_address)
+    env_sets = {task: make_env_set(SimEnvFactory(task, settings), config.envs) for task in config.tasks}
+    eval_sets = env_sets if eval_settings == settings else {
+        task: make_env_set(SimEnvFactory(task, eval_settings), config.envs) for task in config.tasks}
+    return EngineRollouts(policy, env_sets, eval_sets, config.execute)
+
+
+def train_grpo(config: GRPOConfig, on_event: Event | None = None, workers: int = 1,
+               ray_address: str | None = None) -> dict[str, Any]:
+    """Train and return a summary (steps, success_before, success_after, rollout speed, ...).
+
+    `workers` > 1 or `ray_address` run the rollouts and evaluations there (`workers.py`); the
+    result is the same in distribution, not token for token. `on_event(kind, data)` reports
+    progress: "start" {first_step, steps}, "episode" {record}, "eval" {step, ...rate},
+    "step" {step, ...metrics}."""
     from sim2real.settings import make_settings
 
     emit = on_event or (lambda kind, data: None)
+    _check_place(workers, ray_address)
     check_output(config)
     policy, init = _initial_policy(config)
     saved = load_checkpoint(config.out) if config.resume and config.out.is_file() else None
@@ -132,11 +156,8 @@ def train_grpo(config: GRPOConfig, on_event: Event | None = None) -> dict[str, A
     from torch.utils.tensorboard import SummaryWriter
 
     writer = SummaryWriter(str(config.log_dir or config.out.with_suffix(".logs")))
-    env_sets = {task: make_env_set(SimEnvFactory(task, rollout_settings), config.envs) for task in config.tasks}
-    same = eval_settings == rollout_settings
-    eval_sets = env_sets if same else {
-        task: make_env_set(SimEnvFactory(task, eval_settings), config.envs) for task in config.tasks}
-    evaluator = GreedyEvaluator(policy, eval_sets, eval_seeds, config.execute)
+    rollouts = _rollouts(config, policy, init, rollout_settings, eval_settings, workers, ray_address)
+    evaluator = GreedyEvaluator(rollouts, eval_seeds)
 
     def evaluate(step: int) -> None:
         result = evaluator.run()
@@ -181,8 +202,8 @@ def train_grpo(config: GRPOConfig, on_event: Event | None = None) -> dict[str, A
             while len(kept) < config.prompts_per_step and sampled < config.prompt_cap:
                 prompts = stream.take(min(config.prompts_per_step - len(kept), config.prompt_cap - sampled))
                 collected = collect_groups(
-                    policy, env_sets, prompts, config.group_size, config.temperature, generator,
-                    config.execute, lambda record: emit("episode", {"record": record}),
+                    rollouts, prompts, config.group_size, config.temperature, generator,
+                    lambda record: emit("episode", {"record": record}),
                 )
                 sampled += len(prompts)
                 env_steps += collected.env_steps
@@ -229,8 +250,7 @@ def train_grpo(config: GRPOConfig, on_event: Event | None = None) -> dict[str, A
             emit("step", metrics)
     finally:
         writer.close()
-        for env_set in {id(s): s for s in [*env_sets.values(), *eval_sets.values()]}.values():
-            env_set.close()
+        rollouts.close()
     return {
         "steps": config.steps,
         "steps_this_run": config.steps - start_step,
