@@ -17,6 +17,7 @@ from sim2real.protocol.plan import load_plan, make_plan
 from sim2real.protocol.preset import load_preset
 
 CHROMIUM = Path("/usr/bin/chromium")
+SIM_ROBOT = Path(__file__).resolve().parents[1] / "configs" / "robots" / "sim.yaml"
 BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -59,6 +60,7 @@ def test_console_records_resumes_after_sigkill_and_loses_nothing(browser, databa
         page.goto(console.url)
         seen = []
         assert shown(page) == order[0]
+        assert page.inner_text("#policy") == f"policy {order[0][1]}: zero"  # the current policy and its spec
         page.fill("#notes", "rang at once")
         page.fill("#progress", "100")
         page.keyboard.press("Escape")
@@ -129,6 +131,8 @@ def test_console_refuses_bad_input_before_starting(tmp_path):
         (["--policy", "A=x", "--policy", "A=y"], "invalid policy"),
         (["--policy", "zero", "--auto"], "--auto needs --robot"),
         (["--policy", "zero", "--robot", str(tmp_path / "none.yaml")], "invalid robot"),
+        (["--policy", f"A={tmp_path / 'none.pt'}", "--robot", str(SIM_ROBOT)],
+         "invalid policy: '" + str(tmp_path / "none.pt") + "' is neither a built-in policy nor an existing file"),
     ):
         done = subprocess.run([sys.executable, "-m", "sim2real", "protocol", "console", "--plan", str(plan_file),
                                "--db", str(tmp_path / "t.sqlite"), *args], capture_output=True, text=True, timeout=60)

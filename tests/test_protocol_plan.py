@@ -44,6 +44,9 @@ def test_plans_are_deterministic_per_seed(tmp_path):
     path.write_text(json.dumps(edited))
     with pytest.raises(Sim2RealError, match="digest"):
         load_plan(path)
+    for seed in (-1, 2**31):  # numpy refuses a negative one; the database keeps 32 bits
+        with pytest.raises(Sim2RealError, match=rf"invalid seed: {seed}; allowed: 0 <= seed < 2\^31"):
+            make_plan(PAPER, "click_bell", seed)
 
 
 def test_plans_are_counterbalanced():

@@ -1,7 +1,8 @@
 """A whole campaign on the sim robot: plan -> console -> robot runtime -> database -> report.
 First the operator's way (the live head camera between runs and during the run, Start in
 the browser, then Success), then the console restarted with
---auto, which runs the rest unattended and records the simulator's success."""
+--auto, which runs the rest unattended and records the simulator's success; every run recorded
+(--record) with its video's path in the database."""
 
 import importlib.util
 import io
@@ -56,7 +57,8 @@ def test_sim_robot_campaign_end_to_end(browser, tmp_path):  # noqa: F811
     station["image_size"] = [96, 72]
     robot = tmp_path / "sim.yaml"
     robot.write_text(yaml.safe_dump(station))
-    args = ["--plan", str(plan_file), "--db", database, "--policy", "expert", "--robot", str(robot)]
+    args = ["--plan", str(plan_file), "--db", database, "--policy", "expert", "--robot", str(robot),
+            "--record", str(tmp_path / "recording")]
 
     console = Console(*args)
     page = browser.new_page()
@@ -99,6 +101,9 @@ def test_sim_robot_campaign_end_to_end(browser, tmp_path):  # noqa: F811
     runs = [e for e in events if e["kind"] == "run"]
     assert len(outcomes) == len(plan.trials) == 5 and len(runs) == 5
     assert all(r["finished"] is not None and r["error"] is None for r in runs)
+    videos = [Path(r["video"]) for r in runs]  # each run's recorded video, by its path in the database
+    assert all(v.is_file() and v.parent.parent.name == "observation.images.head" for v in videos)
+    assert len(set(videos)) == 5
     auto = [o for o in outcomes if o.operator == "auto (simulator)"]
     assert len(auto) == 4
     assert sum(o.success for o in outcomes) >= 4  # the privileged expert on clean sim scenes
@@ -112,6 +117,7 @@ def test_sim_robot_campaign_end_to_end(browser, tmp_path):  # noqa: F811
     payload = json.loads(report.stdout)
     row = payload["rows"][0]
     assert payload["trials"] == 5 and row["pooled"]["trials"] == 5
+    assert payload["policies"] == [{"name": "expert", "spec": "expert", "sha256": None}]
     assert row["pooled"]["successes"] == sum(o.success for o in outcomes)
     assert all(row["factors"][f]["trials"] == 1 for f in ("base", "background", "lighting", "distractors", "object"))
     assert (tmp_path / "report" / "conditions.png").stat().st_size > 0

@@ -37,6 +37,36 @@ def load_policy(spec: str) -> Policy:
     raise Sim2RealError(f"invalid policy: {spec!r} is {describe_path(path)}; allowed: {SPEC_HELP}")
 
 
+def check_spec(spec: str) -> None:
+    """Refuse, without loading anything, a spec that can name no policy: not a built-in, not a
+    remote address, and no such file (what the file holds is checked when it is loaded)."""
+    if spec in ("expert", "zero") or spec.startswith(("ws://", "wss://")) or policy_file(spec) is not None:
+        return
+    raise Sim2RealError(f"invalid policy: {spec!r} is {describe_path(Path(spec.removeprefix('replay:')))}; "
+                        f"allowed: {SPEC_HELP}")
+
+
+def policy_file(spec: str) -> Path | None:
+    """The local file a spec loads (a checkpoint, or the actions of `replay:`), if it names one
+    that exists; None for the built-ins and remote policies."""
+    if spec in ("expert", "zero") or spec.startswith(("ws://", "wss://")):
+        return None
+    path = Path(spec.removeprefix("replay:")).expanduser()
+    return path if path.is_file() else None
+
+
+def spec_sha256(spec: str) -> str | None:
+    """sha256 (hex) of the file a spec loads, streamed (a checkpoint may be large);
+    None when the spec names no file."""
+    import hashlib
+
+    path = policy_file(spec)
+    if path is None:
+        return None
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def describe_path(path: Path) -> str:
     """What a path that is not a policy holds, in words, with the command it was probably for."""
     if not path.exists():

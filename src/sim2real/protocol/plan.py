@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim2real.errors import Sim2RealError
+from sim2real.core.contract import SEED_LIMIT
+from sim2real.errors import Sim2RealError, invalid
 from sim2real.protocol.preset import FACTORS, Preset
 
 PLAN_FORMAT = "sim2real-protocol-plan/1"
@@ -142,6 +143,8 @@ def williams_order(n: int, row: int) -> list[int]:
 
 
 def make_plan(preset: Preset, task: str, seed: int) -> Plan:
+    if not 0 <= seed < SEED_LIMIT:  # the database keeps it as a 32-bit integer
+        raise invalid("seed", seed, f"0 <= seed < 2^31 ({SEED_LIMIT})")
     protocol = preset.task(task)
     conditions = [(factor, level) for factor in FACTORS for level in preset.levels(factor, task)]
     per_condition, block = protocol.trials_per_condition, preset.block_size

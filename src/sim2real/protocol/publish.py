@@ -11,9 +11,9 @@ from typing import Any
 from sim2real.core.records import EvalSummary
 from sim2real.media import atomic_path
 from sim2real.protocol import figures
-from sim2real.protocol.records import TrialOutcome
+from sim2real.protocol.records import PolicyRecord, TrialOutcome
 from sim2real.protocol.report import (agreement_markdown, comparisons_markdown, compare_policies, condition_rows,
-                                      conditions_markdown, levels_markdown, sim_real_agreement)
+                                      conditions_markdown, levels_markdown, policies_markdown, sim_real_agreement)
 
 
 def sim_rates(summaries: Sequence[EvalSummary]) -> dict[tuple[str, str], float]:
@@ -22,7 +22,9 @@ def sim_rates(summaries: Sequence[EvalSummary]) -> dict[tuple[str, str], float]:
 
 
 def write_report(outcomes: Sequence[TrialOutcome], out: Path, sims: Sequence[EvalSummary] = (),
-                 alpha: float = 0.05, baseline: str | None = None) -> dict[str, Any]:
+                 alpha: float = 0.05, baseline: str | None = None,
+                 policies: Sequence[PolicyRecord] = ()) -> dict[str, Any]:
+    """`policies`: what the policy names stand for (TrialStore.policies), for the Policies table."""
     rows = condition_rows(outcomes)
     comparisons = compare_policies(outcomes, rows, alpha, baseline)
     agreement = sim_real_agreement(rows, sim_rates(sims)) if sims else None
@@ -31,6 +33,7 @@ def write_report(outcomes: Sequence[TrialOutcome], out: Path, sims: Sequence[Eva
              "conditions_png": figures.conditions_png(rows, out / "conditions.png")}
     sections = ["# Real-world evaluation", "",
                 f"{len(outcomes)} recorded trials (current outcomes; superseded ones left out).", "",
+                "## Policies", "", policies_markdown(policies),
                 "## Per condition (the paper's Tables 5-8) and pooled (the Real column of Tables 1-3)", "",
                 conditions_markdown(rows), "## Per level", "", levels_markdown(rows),
                 "## Between policies", "", comparisons_markdown(comparisons, alpha)]
@@ -40,7 +43,8 @@ def write_report(outcomes: Sequence[TrialOutcome], out: Path, sims: Sequence[Eva
         sections += ["## Sim-OOD vs real", "", agreement_markdown(agreement)]
         if agreement.points:
             files["agreement_png"] = figures.agreement_png(agreement, out / "agreement.png")
-    payload = {"trials": len(outcomes), "rows": [r.as_dict() for r in rows],
+    payload = {"trials": len(outcomes), "policies": [p.as_dict() for p in policies],
+               "rows": [r.as_dict() for r in rows],
                "comparisons": [c.as_dict() for c in comparisons],
                "agreement": agreement.as_dict() if agreement else None}
     with atomic_path(files["markdown"], ".md") as tmp:

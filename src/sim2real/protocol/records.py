@@ -34,3 +34,21 @@ class Slot:
     trial: int  # index in the plan
     policy: str
     position: int  # place in the campaign's order (trial-major, pair order within a trial)
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    """A policy a campaign evaluates: the name tables use, the SPEC as given to --policy (None
+    when only outcomes were imported under the name), and the sha256 of the file the spec names
+    (a checkpoint), None for built-in and remote policies."""
+
+    name: str
+    spec: str | None
+    sha256: str | None = None
+
+    @property
+    def short_sha256(self) -> str:
+        return self.sha256[:12] if self.sha256 else "-"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from sim2real.evaluate.stats import compare_rates, wilson_interval
 from sim2real.protocol.preset import FACTOR_LABELS, FACTORS
-from sim2real.protocol.records import TrialOutcome
+from sim2real.protocol.records import PolicyRecord, TrialOutcome
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,18 @@ def sim_real_agreement(rows: Sequence[ConditionRow], sim_rates: dict[tuple[str, 
 
 
 # ---- Markdown ------------------------------------------------------------------------------
+
+
+def policies_markdown(policies: Sequence[PolicyRecord]) -> str:
+    """What each policy name stands for: its spec as given to the console and, for a checkpoint
+    file, the first 12 hex digits of its sha256 (the full one is in report.json)."""
+    if not policies:
+        return "_No policies recorded._\n"
+    lines = ["| policy | spec | sha256 |", "|---|---|---|"]
+    for policy in policies:
+        spec = f"`{policy.spec}`" if policy.spec else "(imported by name)"
+        lines.append(f"| {policy.name} | {spec} | {policy.short_sha256} |")
+    return "\n".join(lines) + "\n"
 
 
 def conditions_markdown(rows: Sequence[ConditionRow]) -> str:

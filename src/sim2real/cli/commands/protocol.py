@@ -118,9 +118,10 @@ def report_command(
         raise Sim2RealError(f"invalid db: {db!r}; allowed: an existing trial database file or a postgresql:// URL")
     with open_store(db) as store:
         outcomes = store.outcomes(plan)
+        policies = store.policies(plan)
     if not outcomes:
         raise Sim2RealError(f"no recorded outcomes in {db}" + (f" for plan {plan}" if plan else ""))
-    payload = write_report(outcomes, out, sims, alpha, baseline)
+    payload = write_report(outcomes, out, sims, alpha, baseline, policies)
     if as_json:
         print_json(payload)
         return

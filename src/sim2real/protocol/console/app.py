@@ -149,11 +149,15 @@ def create_app(campaign: Campaign, runner: TrialRunner) -> FastAPI:
 
     @app.get("/api/state")
     def state():
+        # progress before the next slot: an outcome committed in between shows as one fewer
+        # done, never as all done with a next slot still given
+        progress = campaign.progress()
         slot = campaign.next_slot()
-        return {"plan": campaign.plan.digest, "task": campaign.plan.task, "progress": campaign.progress(),
+        return {"plan": campaign.plan.digest, "task": campaign.plan.task, "progress": progress,
                 "next": None if slot is None else {"trial": slot.trial, "policy": slot.policy},
                 "live": runner.live is not None,
                 "running": runner.current if runner.busy else None, "auto_error": runner.auto_error,
+                "policies": [p.as_dict() for p in campaign.policies],
                 "sequential": campaign.sequential()}
 
     @app.get("/healthz")

@@ -11,56 +11,51 @@ from typing import Any
 from sim2real.errors import Sim2RealError, invalid
 from sim2real.protocol.db import TrialStore
 from sim2real.protocol.plan import Plan, Trial, describe
-from sim2real.protocol.records import Slot
+from sim2real.protocol.records import PolicyRecord, Slot
 
 
-@dataclass(frozen=True)
-class PolicyEntry:
-    """A policy of the campaign: the name tables use, and the SPEC the robot runtime loads."""
+def parse_policies(values: Sequence[str]) -> list[PolicyRecord]:
+    """`SPEC` (named by itself) or `NAME=SPEC`; names must differ. Each spec that names a file
+    (a checkpoint) gets the file's sha256, computed here, once per console start."""
+    from sim2real.policy.spec import spec_sha256
 
-    name: str
-    spec: str
-
-
-def parse_policies(values: Sequence[str]) -> list[PolicyEntry]:
-    """`SPEC` (named by itself) or `NAME=SPEC`; names must differ."""
     if not values:
         raise invalid("policy", "(none)", "one or more --policy SPEC or NAME=SPEC")
-    entries = []
+    given = []
     for value in values:
         name, sep, spec = value.partition("=")
-        if sep and name and "/" not in name and ":" not in name:
-            entries.append(PolicyEntry(name, spec))
-        else:
-            entries.append(PolicyEntry(value, value))
-    names = [e.name for e in entries]
+        given.append((name, spec) if sep and name and "/" not in name and ":" not in name else (value, value))
+    names = [name for name, _ in given]
     if len(set(names)) != len(names):
         raise invalid("policy", ", ".join(names), "distinct names (use NAME=SPEC)")
-    return entries
+    return [PolicyRecord(name, spec, spec_sha256(spec)) for name, spec in given]
 
 
 @dataclass
 class Campaign:
     plan: Plan
     store: TrialStore
-    policies: list[PolicyEntry]
+    policies: list[PolicyRecord]
     notices: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.store.register_plan(self.plan)
-        for policy in self.policies:
-            self.store.ensure_policy(policy.name, policy.spec)
+        # the campaign's policies, recorded in the database: those given now and any that an
+        # earlier start of this plan's console evaluated
+        self.recorded_policies = self.store.register_campaign(self.plan, self.policies)
         self.order = self.store.slots(self.plan, self.names)
 
     @property
     def names(self) -> list[str]:
         return [p.name for p in self.policies]
 
-    def spec(self, policy: str) -> str:
+    def entry(self, policy: str) -> PolicyRecord:
         for entry in self.policies:
             if entry.name == policy:
-                return entry.spec
+                return entry
         raise invalid("policy", policy, ", ".join(self.names))
+
+    def spec(self, policy: str) -> str:
+        return self.entry(policy).spec
 
     def trial(self, index: int) -> Trial:
         if not 0 <= index < len(self.plan.trials):
@@ -92,7 +87,7 @@ class Campaign:
         previous = self.trial(slot.trial - 1) if slot.trial > 0 else None
         changed = previous is None or previous.condition != trial.condition
         return {"slot": slot, "trial": trial, "words": words, "shifts": shifts, "setup_changed": changed,
-                "policy_number": self.names.index(slot.policy) + 1}
+                "policy_number": self.names.index(slot.policy) + 1, "policy": self.entry(slot.policy)}
 
     def sequential(self) -> dict[str, Any] | None:
         """The anytime-valid comparison of the first two policies over the pairs so far."""

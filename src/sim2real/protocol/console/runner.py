@@ -29,6 +29,22 @@ def run_on_robot(robot: Path, spec: str, task: str, seed: int, record_dir: Path 
     return records[0] if records else None
 
 
+def recorded_video(record_dir: Path | None, record: Any) -> str | None:
+    """The recording's video of an episode (the head camera's, else the first camera's), when
+    it was recorded (`--record`): the path the trial database keeps with the run."""
+    from sim2real.core.contract import CAMERA_NAMES
+    from sim2real.data.layout import video_file
+
+    index = record.metrics.get("recorded_episode")
+    if record_dir is None or index is None:
+        return None
+    for camera in dict.fromkeys((CAMERA, *CAMERA_NAMES)):
+        path = video_file(Path(record_dir), camera, index)
+        if path.is_file():
+            return str(path)
+    return None
+
+
 class TrialRunner:
     def __init__(self, campaign: Campaign, robot: Path | None, record_dir: Path | None = None,
                  operator: str | None = None, runner=run_on_robot, live: LiveView | None = None,
@@ -86,6 +102,7 @@ class TrialRunner:
             else:
                 result.update(robot_success=bool(record.success), episode=record.as_dict(),
                               record_dir=str(self.record_dir) if self.record_dir else None,
+                              video_path=recorded_video(self.record_dir, record),
                               error=record.failure if record.failure and not record.success else None)
         except Exception as error:  # a failing run stays in its run; the console stays up
             result["error"] = f"{type(error).__name__}: {error}"

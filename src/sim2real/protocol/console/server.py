@@ -31,9 +31,12 @@ def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: 
         raise Sim2RealError("invalid auto: --auto needs --robot (a simulated station, whose episodes judge success)")
     config = None
     if robot is not None:
+        from sim2real.policy.spec import check_spec
         from sim2real.robot.config import load_robot_config
 
         config = load_robot_config(robot)
+        for entry in entries:  # Start would fail on it later, after the operator set up the trial
+            check_spec(entry.spec)
         if auto and config.kind != "sim":
             raise invalid("auto", "on", "only with the sim robot (a real station's outcome is the operator's)")
     store = open_store(database)

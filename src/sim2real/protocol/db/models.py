@@ -51,8 +51,24 @@ class PolicyRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    spec: Mapped[str | None] = mapped_column(Text, nullable=True)
+    spec: Mapped[str | None] = mapped_column(Text, nullable=True)  # as given to --policy
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # of the file the spec names
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CampaignPolicyRow(Base):
+    """A policy a campaign (a plan in this database) evaluates; `position` is its place in the
+    list the console was given (the interleaving order is drawn over that list)."""
+
+    __tablename__ = "campaign_policies"
+    __table_args__ = (UniqueConstraint("plan_id", "policy_id", name="uq_campaign_policy"),
+                      UniqueConstraint("plan_id", "position", name="uq_campaign_position"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class OperatorRow(Base):

@@ -19,10 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from sim2real.errors import Sim2RealError
-from sim2real.protocol.db.models import AbortRow, OperatorRow, OutcomeRow, PlanRow, PolicyRow, RunRow, TrialRow, utcnow
+from sim2real.errors import Sim2RealError, invalid
+from sim2real.protocol.db.models import (AbortRow, CampaignPolicyRow, OperatorRow, OutcomeRow, PlanRow, PolicyRow, RunRow,
+                                         TrialRow, utcnow)
 from sim2real.protocol.plan import Plan
-from sim2real.protocol.records import Slot, TrialOutcome
+from sim2real.protocol.records import PolicyRecord, Slot, TrialOutcome
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 7_227_001  # PostgreSQL advisory lock key: one migrator at a time
@@ -74,9 +75,11 @@ def make_engine(url: str, pool_size: int | None = None, immediate: bool = True) 
     return create_engine(url, pool_pre_ping=True, **pool)
 
 
-def migrate(engine: Engine, migrations: Path = MIGRATIONS, lock: int = _MIGRATION_LOCK) -> None:
-    """Upgrade the schema to the newest revision shipped with the package (`migrations`: an
-    Alembic script folder; `lock`: its PostgreSQL advisory lock key, one migrator at a time)."""
+def migrate(engine: Engine, migrations: Path = MIGRATIONS, lock: int = _MIGRATION_LOCK,
+            revision: str = "head") -> None:
+    """Upgrade the schema to `revision`, by default the newest shipped with the package
+    (`migrations`: an Alembic script folder; `lock`: its PostgreSQL advisory lock key, one
+    migrator at a time)."""
     from alembic import command
     from alembic.config import Config
 
@@ -86,7 +89,7 @@ def migrate(engine: Engine, migrations: Path = MIGRATIONS, lock: int = _MIGRATIO
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def open_store(database: str | Path) -> TrialStore:
@@ -165,6 +168,69 @@ class TrialStore:
 
     def ensure_policy(self, name: str, spec: str | None = None) -> int:
         return self._ensure(PolicyRow, name, spec=spec)
+
+    def register_campaign(self, plan: Plan, policies: Sequence[PolicyRecord]) -> list[PolicyRecord]:
+        """Record that `plan`'s campaign evaluates `policies` (registering the plan too): each
+        policy once by name with its spec and checksum, linked to the plan in the order given
+        (a policy new to the campaign goes after those already in it). A name already recorded
+        for another checkpoint (another sha256; for a spec without a file, another spec) is
+        refused: its outcomes would pool two policies. Returns the campaign's policies."""
+        self.register_plan(plan)
+        for attempt in range(2):  # a concurrent console may create the same rows first
+            try:
+                with Session(self.engine) as session, session.begin():
+                    plan_id = session.scalar(select(PlanRow.id).where(PlanRow.digest == plan.digest))
+                    linked = set(session.scalars(select(CampaignPolicyRow.policy_id)
+                                                 .where(CampaignPolicyRow.plan_id == plan_id)))
+                    for policy in policies:
+                        row = self._policy_row(session, policy)
+                        if row.id not in linked:
+                            session.add(CampaignPolicyRow(plan_id=plan_id, policy_id=row.id,
+                                                          position=len(linked), added_at=utcnow()))
+                            session.flush()
+                            linked.add(row.id)
+                break
+            except IntegrityError:
+                if attempt:
+                    raise Sim2RealError(f"could not register the policies of plan {plan.digest} "
+                                        f"in {self.url}") from None
+        return self.policies(plan.digest)
+
+    def _policy_row(self, session: Session, policy: PolicyRecord) -> PolicyRow:
+        row = session.scalar(select(PolicyRow).where(PolicyRow.name == policy.name))
+        if row is None:
+            row = PolicyRow(name=policy.name, spec=policy.spec, sha256=policy.sha256, created_at=utcnow())
+            session.add(row)
+            session.flush()
+            return row
+        if row.sha256 and policy.sha256:
+            same = row.sha256 == policy.sha256  # the same file, wherever it lies now
+        else:
+            same = row.spec is None or row.spec == policy.spec
+        if not same:
+            was = f"{row.spec}" + (f" (sha256 {row.sha256[:12]})" if row.sha256 else "")
+            now = f"{policy.spec}" + (f" (sha256 {policy.sha256[:12]})" if policy.sha256 else "")
+            raise invalid("policy", f"{policy.name}={policy.spec}",
+                          f"another name (NAME=SPEC): {policy.name!r} in {self.url} is {was}, not {now}")
+        if row.spec is None or (row.sha256 is None and policy.sha256):  # imported by name, or hashed first now
+            row.spec, row.sha256 = policy.spec, policy.sha256
+        return row
+
+    def policies(self, plan_digest: str | None = None) -> list[PolicyRecord]:
+        """The policies of a campaign (or of every campaign), in campaign order, then those that
+        only have outcomes (imported by name) in first-registered order."""
+        with Session(self.engine) as session:
+            linked = (select(PolicyRow).join(CampaignPolicyRow, CampaignPolicyRow.policy_id == PolicyRow.id)
+                      .join(PlanRow, CampaignPolicyRow.plan_id == PlanRow.id)
+                      .order_by(PlanRow.id, CampaignPolicyRow.position))
+            used = (select(OutcomeRow.policy_id).join(TrialRow, OutcomeRow.trial_id == TrialRow.id)
+                    .join(PlanRow, TrialRow.plan_id == PlanRow.id))
+            if plan_digest is not None:
+                linked = linked.where(PlanRow.digest == plan_digest)
+                used = used.where(PlanRow.digest == plan_digest)
+            recorded = select(PolicyRow).where(PolicyRow.id.in_(used)).order_by(PolicyRow.id)
+            rows = dict.fromkeys([*session.scalars(linked), *session.scalars(recorded)])
+            return [PolicyRecord(r.name, r.spec, r.sha256) for r in rows]
 
     def ensure_operator(self, name: str) -> int:
         return self._ensure(OperatorRow, name)
@@ -373,7 +439,8 @@ class TrialStore:
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
             return {table: session.scalar(text(f"SELECT COUNT(*) FROM {table}"))
-                    for table in ("plans", "trials", "policies", "operators", "runs", "outcomes", "aborts")}
+                    for table in ("plans", "trials", "policies", "campaign_policies", "operators", "runs", "outcomes",
+                          "aborts")}
 
 
 def _aware(moment):
