@@ -1,9 +1,12 @@
 """The sequential comparison's error rates by simulation, the confidence sequence's coverage,
 MMRV and Pearson r against brute force, and the report's files."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from sim2real.errors import Sim2RealError
 from sim2real.protocol.report import compare_policies, condition_rows, mmrv, pearson, sim_real_agreement
 from sim2real.protocol.records import TrialOutcome
 from sim2real.protocol.sequential import log_wealth, pair_scores, rejects, sequential_test
@@ -97,3 +100,8 @@ def test_report_rows_comparisons_agreement_and_files(tmp_path):
     assert "| click_bell | sft | 2/10 (20.0%" in markdown and "15/50 (30.0%" in markdown
     assert "decided after" in markdown and "MMRV" in markdown
     assert payload["rows"][0]["pooled"]["successes"] == 15
+    # a baseline or a Sim-OOD result naming no policy of the database is refused, not left out
+    with pytest.raises(Sim2RealError, match=r"invalid baseline: 'sfft'; allowed: sft, rl, rl_dr"):
+        write_report(outcomes, tmp_path, baseline="sfft")
+    with pytest.raises(Sim2RealError, match=r"invalid sim: 'click_bell/x'; allowed: results of a task/policy"):
+        write_report(outcomes, tmp_path, [replace(sims[0], label="")])

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from sim2real.core.records import EvalSummary
+from sim2real.errors import invalid
 from sim2real.media import atomic_path
 from sim2real.protocol import figures
 from sim2real.protocol.records import PolicyRecord, TrialOutcome
-from sim2real.protocol.report import (agreement_markdown, comparisons_markdown, compare_policies, condition_rows,
+from sim2real.protocol.report import (ConditionRow, agreement_markdown, comparisons_markdown, compare_policies, condition_rows,
                                       conditions_markdown, levels_markdown, policies_markdown, sim_real_agreement)
 
 
@@ -21,11 +22,26 @@ def sim_rates(summaries: Sequence[EvalSummary]) -> dict[tuple[str, str], float]:
     return {(s.task, s.label or s.policy): s.success_rate for s in summaries}
 
 
+def _check_matches(rows: Sequence[ConditionRow], sims: Sequence[EvalSummary], baseline: str | None) -> None:
+    """A baseline or a Sim-OOD result that names no policy of the database would be left out
+    without a word (no comparison with it, no point in the agreement): refuse it instead."""
+    names = list(dict.fromkeys(r.policy for r in rows))
+    if baseline is not None and baseline not in names:
+        raise invalid("baseline", baseline, ", ".join(names))
+    known = {(r.task, r.policy) for r in rows}
+    for key in sim_rates(sims):
+        if key not in known:
+            pairs = ", ".join(f"{task}/{policy}" for task, policy in sorted(known))
+            raise invalid("sim", "/".join(key), f"results of a task/policy in the database (eval --label names "
+                          f"the policy): {pairs}")
+
+
 def write_report(outcomes: Sequence[TrialOutcome], out: Path, sims: Sequence[EvalSummary] = (),
                  alpha: float = 0.05, baseline: str | None = None,
                  policies: Sequence[PolicyRecord] = ()) -> dict[str, Any]:
     """`policies`: what the policy names stand for (TrialStore.policies), for the Policies table."""
     rows = condition_rows(outcomes)
+    _check_matches(rows, sims, baseline)
     comparisons = compare_policies(outcomes, rows, alpha, baseline)
     agreement = sim_real_agreement(rows, sim_rates(sims)) if sims else None
     out.mkdir(parents=True, exist_ok=True)
