@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Pretrained vs from-scratch image encoder for the reference VLA on click_bell, on a CPU: the
+# Pretrained vs from-scratch image encoder for the reference VLA on $TASK, on a CPU: the
 # same clean expert demos seen through the paper's head camera (4:3, resized to 128 x 128), the
 # same trunk, head, steps and learning rate; only the encoder differs:
 #   lite    --encoder efficientnet-lite0 (ImageNet weights, stages 0-3 frozen and cached, FiLM
 #           on stages 4-5)
 #   scratch --encoder resnet (the tiny preset's from-scratch residual CNN)
-# then closed-loop clean success on held-out expert-solvable seeds, and latency per chunk.
-# Results are in docs/vla_encoder.md.
+# then closed-loop clean success on held-out expert-solvable seeds, the Sim-OOD suite, and
+# latency per chunk. Results are in docs/vla_encoder.md.
 #
-#   benchmarks/vla_encoder.sh [generate|train|eval|latency|all]   (default: all)
+#   benchmarks/vla_encoder.sh [generate|train|eval|ood|latency|all]   (default: all)
+#   TASK=place_empty_cup ENCODERS=lite HEADS="continuous discrete" benchmarks/vla_encoder.sh
 #
 # Everything is written under $OUT (default /tmp/vla_encoder). Each stage is resumable: generation
 # resumes, training runs with --resume, the feature cache is built once per dataset.
@@ -19,23 +20,28 @@ BIN="${BIN:-$ROOT/.venv/bin}"
 OUT="${OUT:-/tmp/vla_encoder}"
 STAGE="${1:-all}"
 
-EPISODES="${EPISODES:-60}"       # training demos, seeds 0, 1, ...
+TASK="${TASK:-click_bell}"       # any registered task; one policy per task, as the paper
+EPISODES="${EPISODES:-100}"      # training demos, seeds 0, 1, ...
 IMAGE=128                        # the model's square input
 RENDER_SIZE=171x128              # the head camera's 4:3 view at the input's height
 STEPS="${STEPS:-2000}"
 BATCH=32
 LR=1e-3
-EVAL_EPISODES="${EVAL_EPISODES:-20}"
+EVAL_EPISODES="${EVAL_EPISODES:-50}"
+OOD_EPISODES="${OOD_EPISODES:-20}"  # per Sim-OOD factor
 EVAL_SEED=1000                   # disjoint from the training seeds
 ENCODERS="${ENCODERS:-lite scratch}"
+HEADS="${HEADS:-continuous}"     # continuous (L1) and/or discrete (256 bins, GRPO's)
+CAMERAS="${CAMERAS:-head}"       # or head,left_wrist,right_wrist (the comparison row)
 
 # A shared CPU: low priority, and OpenMP threads that sleep instead of spinning on busy cores.
 export OMP_WAIT_POLICY=PASSIVE
 NICE=(nice -n 10)
 
+OUT="$OUT/$TASK"
 mkdir -p "$OUT"
 RENDER=(--image-size "$RENDER_SIZE" --no-shadows --msaa 0 --fidelity low --randomize clean)
-MODEL=(--model tiny --cameras head --image-size "$IMAGE" --camera-aspect 4:3 --head continuous
+MODEL=(--model tiny --cameras "$CAMERAS" --image-size "$IMAGE" --camera-aspect 4:3
        --steps "$STEPS" --batch-size "$BATCH" --learning-rate "$LR" --warmup-steps 100
        --checkpoint-every 250 --resume)
 
@@ -48,25 +54,49 @@ encoder_flags() {
 }
 
 generate() {
-    "${NICE[@]}" "$BIN/sim2real" generate --task click_bell --episodes "$EPISODES" --seed 0 --workers 1 \
-        --cameras head "${RENDER[@]}" --out "$OUT/data"
+    "${NICE[@]}" "$BIN/sim2real" generate --task "$TASK" --episodes "$EPISODES" --seed 0 --workers 1 \
+        --cameras "$CAMERAS" "${RENDER[@]}" --out "$OUT/data"
     "$BIN/sim2real" dataset validate "$OUT/data"
 }
 
-train() {
+# Every trained policy, encoder x head: lite, lite-discrete, scratch, ...
+policies() {
     for name in $ENCODERS; do
+        for head in $HEADS; do
+            case "$head" in
+                continuous) echo "$name" ;;
+                discrete) echo "$name-discrete" ;;
+                *) echo "unknown head $head (continuous, discrete)" >&2; exit 2 ;;
+            esac
+        done
+    done
+}
+
+train() {
+    for policy in $(policies); do
+        local name="${policy%-discrete}" head=continuous
+        [[ "$policy" == *-discrete ]] && head=discrete
         # shellcheck disable=SC2046
         "${NICE[@]}" /usr/bin/time -v "$BIN/sim2real" train sft --data "$OUT/data" "${MODEL[@]}" \
-            $(encoder_flags "$name") --out "$OUT/$name.pt" --json \
-            2> "$OUT/$name.train.stderr" | tee "$OUT/$name.train.json"
+            --head "$head" $(encoder_flags "$name") --out "$OUT/$policy.pt" --json \
+            2> "$OUT/$policy.train.stderr" | tee "$OUT/$policy.train.json"
     done
 }
 
 evaluate() {
-    for name in $ENCODERS; do
-        "${NICE[@]}" "$BIN/sim2real" eval --policy "$OUT/$name.pt" --label "$name" --task click_bell \
+    for policy in $(policies); do
+        "${NICE[@]}" "$BIN/sim2real" eval --policy "$OUT/$policy.pt" --label "$policy" --task "$TASK" \
             --episodes "$EVAL_EPISODES" --seed "$EVAL_SEED" --no-videos "${RENDER[@]}" \
-            --out "$OUT/eval-$name" --json | tee "$OUT/eval-$name.json"
+            --out "$OUT/eval-$policy" --json | tee "$OUT/eval-$policy.json"
+    done
+}
+
+ood() {
+    for policy in $(policies); do
+        "${NICE[@]}" "$BIN/sim2real" eval --policy "$OUT/$policy.pt" --label "$policy" --task "$TASK" \
+            --suite sim-ood --episodes "$OOD_EPISODES" --seed "$EVAL_SEED" --no-videos \
+            --image-size "$RENDER_SIZE" --no-shadows --msaa 0 --fidelity low \
+            --out "$OUT/ood-$policy" --json | tee "$OUT/ood-$policy.json"
     done
 }
 
@@ -82,10 +112,10 @@ latency() {
     "$BIN/sim2real" bench policy --model tiny --device cpu --iterations 30 --json | tee "$OUT/latency-tiny3.json"
 }
 
-STAGES=(generate train evaluate latency)
+STAGES=(generate train evaluate ood latency)
 case "$STAGE" in
     all) for stage in "${STAGES[@]}"; do "$stage"; done ;;
     eval) evaluate ;;
-    generate | train | latency) "$STAGE" ;;
-    *) echo "unknown stage $STAGE (generate, train, eval, latency, all)" >&2; exit 2 ;;
+    generate | train | ood | latency) "$STAGE" ;;
+    *) echo "unknown stage $STAGE (generate, train, eval, ood, latency, all)" >&2; exit 2 ;;
 esac
