@@ -11,12 +11,13 @@ from peers import HttpServer, Process, free_port
 from sim2real.platform.admin import add_benchmark, add_station, add_token, add_user
 from sim2real.platform.db import open_database
 
-__all__ = ["PlatformServer", "PolicyServer", "Process", "free_port", "seed_platform"]
+__all__ = ["PlatformServer", "PolicyServer", "Process", "free_port", "seed_platform", "tiny_checkpoint"]
 
 
 class PlatformServer(HttpServer):
     def __init__(self, database: str, folder: Path, lease_seconds: float = 2.0, rate_limit: int = 0) -> None:
         super().__init__("platform", "serve", "--db", database, "--videos", str(folder / "videos"),
+                         "--checkpoints", str(folder / "checkpoints"),
                          "--lease-seconds", str(lease_seconds), "--rate-limit", str(rate_limit),
                          what="the platform", log_folder=folder)
 
@@ -48,3 +49,18 @@ def seed_platform(database: str, *, image_size=(32, 32), tasks=("click_bell",), 
                 "station": add_token(engine, "station", station="sim-1")["token"]}
     finally:
         engine.dispose()
+
+
+def tiny_checkpoint(path: Path) -> Path:
+    """A servable reference VLA checkpoint (the tiny head-camera model, 96 x 96, random weights,
+    no optimiser state: about 5 MB, a second to make)."""
+    from sim2real.policy.vla.checkpoint import save_checkpoint
+    from sim2real.policy.vla.config import preset
+    from sim2real.policy.vla.model import ReferenceVLA
+
+    config = preset("tiny", cameras=("head",))
+    unit = {"q01": [-1.0] * 14, "q99": [1.0] * 14}
+    return save_checkpoint(path, {"model": ReferenceVLA(config, pretrained=False).state_dict(),
+                                  "config": config.model_dump(mode="json"),
+                                  "normalisation": {"action": unit, "state": unit},
+                                  "language_model": config.language_model})

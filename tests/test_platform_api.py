@@ -23,9 +23,11 @@ def live(tmp_path_factory):
     tokens = seed_platform(database)
     engine = open_database(database)
     add_benchmark(engine, "tiny-real", ["click_bell"], preset="smoke", kind="real", cameras=["head"], image_size=(32, 32))
+    add_benchmark(engine, "tiny-vla", ["click_bell"], preset="smoke", kind="sim", cameras=["head"], image_size=(96, 96))
     engine.dispose()
     server = PlatformServer(database, folder, lease_seconds=30)  # online = spoke within 30 s
     policy = PolicyServer("expert", folder)
+    server.database, server.folder = database, folder  # for the admin's command line
     yield server, policy, tokens
     policy.stop()
     server.stop()
@@ -73,6 +75,64 @@ def test_the_endpoint_is_dialled_before_scheduling(live):
     assert status == 422 and "invalid privileged: true" in reply["error"]  # the expert reads simulator state
     status, reply = call(server, "POST", "/api/submissions", tokens["bob"], {"benchmark": "tiny", "policy": "http://x"})
     assert status == 422 and "allowed: ws://HOST:PORT" in reply["error"]
+
+
+def test_a_checkpoint_uploaded_stored_once_submitted_and_downloaded_by_stations(live, tmp_path, monkeypatch, capsys):
+    """PUT /api/checkpoints (users), GET by digest (stations), a crafted pickle refused; `sim2real
+    submit --checkpoint` uploads and submits; `platform admin seed-baselines` submits the expert and the stored checkpoint."""
+    import hashlib
+    import sys
+
+    import torch
+
+    from platform_peers import tiny_checkpoint
+    from sim2real.cli.main import main
+    from sim2real.platform.client import PlatformClient
+    from sim2real.platform.errors import PlatformError
+    from sim2real.policy.vla.checkpoint import FORMAT
+    from test_checkpoint import RunsCode
+
+    server, _policy, tokens = live
+    path = tiny_checkpoint(tmp_path / "tiny.pt")
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def put(token, data):
+        client = PlatformClient(server.url, token, retries=0)
+        try:
+            return 200, client.request("PUT", "/api/checkpoints", data=data, content_type="application/octet-stream")
+        except PlatformError as error:
+            return error.status, str(error)
+
+    status, stored = put(tokens["alice"], path.read_bytes())
+    assert status == 200 and stored["sha256"] == sha and stored["policy"] == f"checkpoint:sha256:{sha}"
+    assert put(tokens["bob"], path.read_bytes())[1] == stored  # the same bytes: stored once
+    assert put(tokens["station"], path.read_bytes())[0] == 403
+    crafted = tmp_path / "crafted.pt"
+    torch.save({"format": FORMAT, "hook": RunsCode(tmp_path / "code-ran")}, crafted)
+    status, said = put(tokens["alice"], crafted.read_bytes())
+    assert status == 422 and "pickled Python objects" in said and not (tmp_path / "code-ran").exists()
+
+    PlatformClient(server.url, tokens["station"]).request("GET", f"/api/checkpoints/{sha}", sink=tmp_path / "got.pt")
+    assert (tmp_path / "got.pt").read_bytes() == path.read_bytes()
+    assert call(server, "GET", f"/api/checkpoints/{sha}", tokens["alice"])[0] == 403  # users upload, stations read
+
+    def sim2real(*args):
+        monkeypatch.setattr(sys, "argv", ["sim2real", *args])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        captured = capsys.readouterr()
+        assert exit_.value.code == 0, captured.err
+        return json.loads(captured.out)
+
+    reply = sim2real("submit", "--server", server.url, "--token", tokens["bob"], "--checkpoint", str(path),
+                     "--benchmark", "tiny-vla", "--json")
+    assert reply["endpoint"] == stored["policy"] and reply["name"] == "reference-vla-tiny-continuous"
+    assert reply["jobs"][0]["state"] == "queued" and reply["jobs"][0]["reason"]
+    seed = ("platform", "admin", "seed-baselines", "--db", server.database, "--benchmark", "tiny-vla",
+            "--vla", str(path), "--checkpoints", str(server.folder / "checkpoints"), "--json")
+    seeded = sim2real(*seed)["baselines"]  # (seeding twice adds nothing: test_platform_checkpoints)
+    assert [(b["baseline"], b["policy"], b["created"]) for b in seeded] == [
+        ("expert", "builtin:expert", True), ("reference VLA", stored["policy"], True)]
 
 
 def test_generated_requests_never_get_a_500(live):

@@ -45,6 +45,11 @@ MISTAKES = [
     (("revoke", "0"), "invalid token: 0; allowed: a token id"),
     (("revoke", "3"), f"invalid db: '{MISSING}'"),
     (("list",), f"invalid db: '{MISSING}'"),
+    (("seed-baselines", "--benchmark", "b", "--no-expert"), "invalid baselines: '(none)'; allowed: the expert"),
+    (("seed-baselines", "--benchmark", "b", "--vla", "nope.pt"), "invalid vla: 'nope.pt'; allowed: a reference VLA"),
+    (("seed-baselines", "--benchmark", "b", "--vla", "ws://h"), "invalid policy: 'ws://h'; allowed: ws://HOST:PORT"),
+    (("seed-baselines", "--benchmark", "has space"), "invalid name: 'has space'"),
+    (("seed-baselines", "--benchmark", "b"), f"invalid db: '{MISSING}'"),
 ]
 
 

@@ -17,7 +17,7 @@ from sim2real.core.policy import PolicyError, PolicyMetadata
 from sim2real.errors import Sim2RealError
 from sim2real.policy.client import RemotePolicy
 from sim2real.policy.msgpack_numpy import packb, unpackb
-from sim2real.policy.server import PolicyServer
+from sim2real.policy.server import PolicyServer, ServerThread  # noqa: F401  (test_train_encoder imports it from here)
 
 
 class SeeingPolicy:
@@ -32,35 +32,6 @@ class SeeingPolicy:
         chunk = np.tile(HOME_ACTION, (len(observations), 1, 1))
         chunk[:, 0, 0] = [o["images/head"].mean() / 255.0 for o in observations]
         return chunk
-
-
-class ServerThread:
-    """A real PolicyServer on 127.0.0.1 with an OS-chosen port, in a thread of this process (so
-    the test can count what the server builds)."""
-
-    def __init__(self, make_policy, **options) -> None:
-        self.server = PolicyServer(make_policy, "127.0.0.1", 0, **options)
-        self._ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        assert self._ready.wait(30), "server did not start"
-
-    def _run(self) -> None:
-        def ready(port: int) -> None:
-            self.url = f"ws://127.0.0.1:{port}"
-            self._ready.set()
-
-        asyncio.set_event_loop(self._loop)
-        self._task = self._loop.create_task(self.server.serve_forever(ready))
-        try:
-            self._loop.run_until_complete(self._task)
-        except asyncio.CancelledError:
-            pass
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(10)
 
 
 @pytest.fixture

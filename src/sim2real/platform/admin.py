@@ -175,3 +175,79 @@ def add_row(engine: Engine, row: UserRow | StationRow | BenchmarkRow) -> dict[st
             return {"id": row.id, "name": row.name}
     except IntegrityError:
         raise Conflict(f"invalid name: {row.name!r}; allowed: a name no other {what} has") from None
+
+
+BASELINE_USER = "baselines"  # the admin user the seeded baselines are submitted as
+
+
+def check_baselines(benchmark: str, vla: str | None, expert: bool) -> None:
+    """seed-baselines' input, before any database is opened."""
+    from pathlib import Path
+
+    from sim2real.platform.endpoint import check_url
+
+    _url_name(benchmark)
+    if vla is not None and not vla.startswith(("ws://", "wss://")):
+        if not Path(vla).is_file():
+            raise invalid("vla", vla, "a reference VLA checkpoint file (`sim2real train sft`) or the ws:// "
+                                      "address of a server of one")
+    elif vla is not None:
+        check_url(vla)
+    if vla is None and not expert:
+        raise invalid("baselines", "(none)", "the expert (drop --no-expert), --vla, or both")
+
+
+def seed_baselines(engine: Engine, benchmark: str, *, vla: str | None = None, expert: bool = True,
+                   checkpoints=None) -> list[dict[str, Any]]:
+    """Submit the baselines of a benchmark as public baseline submissions of the `baselines`
+    admin: the privileged expert (sim benchmarks; the station serves it) and the reference VLA
+    (a checkpoint, stored in `checkpoints` and served by the station, or a ws:// server). A
+    baseline already queued, running or done with the same policy is kept, not submitted again."""
+    from pathlib import Path
+
+    from sim2real.platform.auth import Principal
+    from sim2real.platform.checkpoints import BUILTIN_EXPERT
+    from sim2real.platform.db.models import SubmissionRow
+    from sim2real.platform.service import Platform
+
+    check_baselines(benchmark, vla, expert)
+    platform = Platform(engine, checkpoints=checkpoints)
+    with Session(engine) as session, session.begin():
+        bench = platform.benchmark(session, benchmark)
+        kind, bench_id = bench.station_kind, bench.id
+        user = session.scalar(select(UserRow).where(UserRow.name == BASELINE_USER))
+        if user is None:
+            user = UserRow(name=BASELINE_USER, is_admin=True, submissions_per_day=0, concurrent_jobs=4)
+            session.add(user)
+        elif not user.is_admin:
+            raise Conflict(f"invalid user: {BASELINE_USER!r} exists and is not an admin; allowed: the admin "
+                           "user the baselines are submitted as")
+        session.flush()
+        who = Principal(scope="admin", token_id=0, user_id=user.id, user=BASELINE_USER)
+    wanted = []
+    if expert and kind == "sim":
+        wanted.append(("expert", BUILTIN_EXPERT))
+    if vla is not None and not vla.startswith(("ws://", "wss://")):
+        if checkpoints is None:
+            raise invalid("vla", vla, "a ws:// server (no checkpoint folder given)")
+        with open(Path(vla), "rb") as file:
+            stored, _ = checkpoints.put(iter(lambda: file.read(2**20), b""))
+        wanted.append(("reference VLA", stored["policy"]))
+    elif vla is not None:
+        wanted.append(("reference VLA", vla))
+    seeded = []
+    for what, policy in wanted:
+        with Session(engine) as session:
+            existing = session.scalar(select(SubmissionRow.id).where(
+                SubmissionRow.benchmark_id == bench_id, SubmissionRow.baseline.is_(True),
+                SubmissionRow.endpoint == policy, SubmissionRow.state.in_(("queued", "running", "done"))))
+        if existing is not None:
+            seeded.append({"baseline": what, "policy": policy, "submission": existing, "created": False})
+            continue
+        view = platform.submit(who, benchmark, policy, public=True, baseline=True)
+        seeded.append({"baseline": what, "policy": policy, "submission": view["id"], "created": True,
+                       "name": view["name"], "jobs": len(view["jobs"])})
+    if expert and kind != "sim":
+        seeded.append({"baseline": "expert", "policy": None, "submission": None, "created": False,
+                       "skipped": "a real benchmark: the expert reads the simulator's state"})
+    return seeded

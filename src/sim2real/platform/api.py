@@ -8,7 +8,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from sim2real.platform.service import Platform
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_VIDEO_BYTES = 64 * 2**20
+MAX_DRAIN_BYTES = 64 * 2**20  # a refused upload's body read to its end up to this size
 bearer = HTTPBearer(auto_error=False, description="a token from `sim2real platform admin token add`")
 
 
@@ -110,6 +111,39 @@ def add_api(app: FastAPI, platform: Platform, video_dir: FilePath) -> None:
         await run_in_threadpool(_write_atomic, video_dir / name, data)
         await run_in_threadpool(platform.attach_video, who, job_id, lease, index, name)
         return {"video": f"/videos/{name}"}
+
+    @router.put("/checkpoints", summary="upload a checkpoint (the body: a `sim2real train sft` file); "
+                "201 stored, 200 stored before; submit it as policy checkpoint:sha256:HEX",
+                responses={201: {"description": "stored"}, 200: {"description": "these bytes were stored before"}})
+    async def upload_checkpoint(
+            request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> JSONResponse:
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            upload = platform.checkpoint_upload(principal(credentials))
+        except PlatformError:
+            # Read (and drop) what the client is still sending, so that it reads the refusal
+            # rather than a reset connection; past this much the connection is dropped.
+            drained = 0
+            async for chunk in request.stream():
+                drained += len(chunk)
+                if drained > MAX_DRAIN_BYTES:
+                    break
+            raise
+        try:
+            async for chunk in request.stream():
+                upload.write(chunk)  # refused (and removed) past the size limit
+        except BaseException:
+            upload.abort()
+            raise
+        view, created = await run_in_threadpool(upload.finish)  # torch.load(weights_only=True) checks it
+        return JSONResponse(view, status_code=201 if created else 200)
+
+    @router.get("/checkpoints/{sha256}", summary="an uploaded checkpoint's bytes (station and admin tokens)",
+                response_class=FileResponse)
+    def checkpoint(sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], who: Who) -> FileResponse:
+        return FileResponse(platform.checkpoint_path(who, sha256), media_type="application/octet-stream")
 
     @router.post("/jobs/{job_id}/finish", summary="close a job (done when every trial is recorded)")
     def finish(job_id: Id, body: FinishRequest, who: Station) -> dict[str, Any]:

@@ -5,9 +5,11 @@ as PlatformError with the server's one-line reason."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from sim2real.errors import Sim2RealError
@@ -22,7 +24,8 @@ class PlatformClient:
         self.token, self.timeout, self.retries = token, timeout, retries
 
     def request(self, method: str, path: str, body: Any = None, data: bytes | None = None,
-                content_type: str = "application/json") -> Any:
+                content_type: str = "application/json", sink: Path | None = None) -> Any:
+        """The JSON answer; or, with `sink`, the answer's bytes written to that file (None)."""
         payload = data if data is not None else (json.dumps(body).encode() if body is not None else None)
         headers = {"Content-Type": content_type, "Accept": "application/json"}
         if self.token:
@@ -32,6 +35,10 @@ class PlatformClient:
             request = urllib.request.Request(self.server + path, data=payload, method=method, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    if sink is not None:
+                        with open(sink, "wb") as file:
+                            shutil.copyfileobj(response, file, 2**20)
+                        return None
                     text = response.read()
                     return json.loads(text) if text else None
             except urllib.error.HTTPError as error:

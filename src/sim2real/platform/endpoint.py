@@ -17,11 +17,25 @@ class EndpointRefused(Refused):
     """The endpoint is unreachable or its metadata does not fit the benchmark."""
 
 
+def check_policy(policy: str) -> str:
+    """A submission's policy: a policy server's address, or one the station serves itself (an
+    uploaded checkpoint by its digest, or the built-in expert)."""
+    from sim2real.platform.checkpoints import BUILTIN_EXPERT, CHECKPOINT_PREFIX, digest_of
+
+    if policy.startswith(CHECKPOINT_PREFIX):
+        digest_of(policy)
+        return policy
+    if policy == BUILTIN_EXPERT:
+        return policy
+    return check_url(policy)
+
+
 def check_url(url: str) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("ws", "wss") or not parsed.hostname or parsed.port is None and parsed.scheme == "ws":
         raise EndpointRefused(f"invalid policy: {url!r}; allowed: ws://HOST:PORT or wss://HOST[:PORT] "
-                              "(a policy server speaking openpi's exchange)")
+                              "(a policy server speaking openpi's exchange), checkpoint:sha256:HEX (an uploaded "
+                              "checkpoint) or builtin:expert (admins)")
     return url
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from sim2real.platform.api import add_api, add_errors
 from sim2real.platform.auth import RateLimiter
+from sim2real.platform.checkpoints import CheckpointStore
 from sim2real.platform.pages import add_pages
 from sim2real.platform.queue import QueueSettings
 from sim2real.platform.service import Platform
@@ -25,16 +26,17 @@ def create_app(platform: Platform, video_dir: Path, rate_limit: int | None = 120
 
 
 def run_platform(database: str, host: str, port: int, video_dir: Path, lease_seconds: float,
-                 rate_limit: int | None, announce=print) -> None:
+                 rate_limit: int | None, announce=print, checkpoint_dir: Path | None = None) -> None:
     import uvicorn
 
     from sim2real.platform.db import open_database
 
     engine = open_database(database)
-    platform = Platform(engine, QueueSettings(lease_seconds=lease_seconds))
+    platform = Platform(engine, QueueSettings(lease_seconds=lease_seconds),
+                        checkpoints=CheckpointStore(checkpoint_dir) if checkpoint_dir is not None else None)
     app = create_app(platform, video_dir, rate_limit)
     announce(f"platform on http://{host}:{port}/ (database {engine.url.render_as_string(hide_password=True)}, "
-             f"videos in {video_dir})")
+             f"videos in {video_dir}" + (f", checkpoints in {checkpoint_dir}" if checkpoint_dir else "") + ")")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from sim2real.platform.auth import Principal
 from sim2real.platform.db.models import BenchmarkRow, JobRow, StationRow, SubmissionRow, TrialRow, UserRow, aware, utcnow
-from sim2real.platform.endpoint import check_metadata, check_url, fetch_metadata
+from sim2real.platform.checkpoints import BUILTIN_EXPERT, CheckpointStore, digest_of, metadata_of
+from sim2real.platform.endpoint import check_metadata, check_policy, fetch_metadata
 from sim2real.platform.errors import Conflict, Forbidden, NotFound, Refused, TooMany
 from sim2real.platform.queue import QueueSettings, assign_queues, describe_jobs, expire_leases, lease_next
 
@@ -29,13 +30,14 @@ def benchmark_view(row: BenchmarkRow) -> dict[str, Any]:
 
 class Platform:
     def __init__(self, engine: Engine, queue: QueueSettings | None = None,
-                 probe: MetadataProbe = fetch_metadata) -> None:
+                 probe: MetadataProbe = fetch_metadata, checkpoints: CheckpointStore | None = None) -> None:
         from sim2real.platform.db import reader_for
 
         self.engine = engine
         self.reader = reader_for(engine)  # pages and status polls never queue behind a writer
         self.queue = queue or QueueSettings()
         self.probe = probe  # the endpoint's metadata (tests of the API's edges may pass their own)
+        self.checkpoints = checkpoints  # uploaded checkpoints (None: this platform takes none)
 
     # ---- benchmarks -------------------------------------------------------------------------
 
@@ -63,7 +65,10 @@ class Platform:
             raise Forbidden("invalid token: a station token cannot submit; allowed: a user or admin token")
         if baseline and not who.is_admin:
             raise Forbidden("invalid baseline: true; allowed: only an admin seeds baselines")
-        check_url(endpoint)
+        check_policy(endpoint)
+        if endpoint == BUILTIN_EXPERT and not who.is_admin:
+            raise Forbidden(f"invalid policy: {endpoint!r}; allowed: only an admin submits a built-in policy "
+                            "(a baseline); serve yours, or upload a checkpoint")
         with Session(self.engine) as session:
             bench = self.benchmark(session, benchmark)
             user = session.get(UserRow, who.user_id)
@@ -76,7 +81,7 @@ class Platform:
             spec = benchmark_view(bench)
             asked = self._asked_station(session, station, spec["station_kind"]) if station else None
         try:
-            raw = self.probe(endpoint)  # outside any transaction: the server may be slow to answer
+            raw = self.announced(endpoint)  # outside any transaction: the server may be slow to answer
             metadata = check_metadata(raw, kind=spec["station_kind"], cameras=spec["cameras"],
                                       image_size=spec["image_size"], max_chunk=spec["max_chunk"])
         except Refused:
@@ -99,6 +104,36 @@ class Platform:
                             for (task, plan), queue in zip(plans.items(), queues))
             submission_id = row.id
         return self.submission(who, submission_id)
+
+    def announced(self, policy: str) -> dict[str, Any]:
+        """What the policy announces: its server's first message, or, for one the station serves
+        itself, the metadata that server will announce."""
+        if policy == BUILTIN_EXPERT:
+            from sim2real.policy.builtin import ExpertPolicy
+
+            return ExpertPolicy.metadata.as_dict()
+        if policy.startswith("checkpoint:"):
+            if self.checkpoints is None:
+                raise Refused(f"invalid policy: {policy!r}; allowed: a ws:// policy server (this platform "
+                              "stores no checkpoints)")
+            return metadata_of(self.checkpoints.path(digest_of(policy)))
+        return self.probe(policy)
+
+    def checkpoint_upload(self, who: Principal):
+        """A new checkpoint upload (users and admins): write() its bytes, then finish()."""
+        if who.user_id is None:
+            raise Forbidden("invalid token: a station token cannot upload a checkpoint; allowed: a user or admin token")
+        if self.checkpoints is None:
+            raise NotFound("invalid checkpoint: this platform stores no checkpoints; allowed: a ws:// policy server")
+        return self.checkpoints.upload()
+
+    def checkpoint_path(self, who: Principal, sha256: str):
+        """An uploaded checkpoint's file, for the stations that serve it (and admins)."""
+        if who.scope != "station" and not who.is_admin:
+            raise Forbidden("invalid token: scope user; allowed: a station or admin token downloads checkpoints")
+        if self.checkpoints is None:
+            raise NotFound(f"invalid checkpoint: {sha256}; allowed: none (this platform stores no checkpoints)")
+        return self.checkpoints.path(sha256)
 
     @staticmethod
     def _asked_station(session: Session, name: str, kind: str) -> int:

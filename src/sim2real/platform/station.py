@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,9 +119,26 @@ class Heartbeat(threading.Thread):
 
 class Station:
     def __init__(self, client: PlatformClient, trials, video_dir: Path | None = None, log: Log = print,
-                 poll_seconds: float = 2.0) -> None:
+                 poll_seconds: float = 2.0, checkpoint_dir: Path | None = None) -> None:
+        import tempfile
+
         self.client, self.trials, self.video_dir, self.log = client, trials, video_dir, log
         self.poll_seconds = poll_seconds
+        # uploaded checkpoints, kept by digest between jobs (a digest names one content forever)
+        self.checkpoint_dir = checkpoint_dir or Path(tempfile.gettempdir()) / "sim2real-station-checkpoints"
+
+    def policy_server(self, job: dict[str, Any]) -> AbstractContextManager[str]:
+        """The ws:// address the job's trials dial: the submitted server, or a loopback server of
+        the uploaded checkpoint (or the built-in expert) for the length of the job."""
+        from sim2real.platform.checkpoints import serve_locally, served_by_station
+
+        if not served_by_station(job["endpoint"]):
+            return nullcontext(job["endpoint"])
+        self.log(f"job {job['id']}: serving {job['endpoint']} here")
+        return serve_locally(job["endpoint"], self.download_checkpoint, self.checkpoint_dir)
+
+    def download_checkpoint(self, sha256: str, path: Path) -> None:
+        self.client.request("GET", f"/api/checkpoints/{sha256}", sink=path)
 
     def run(self, max_jobs: int | None = None, idle_exit: float | None = None) -> int:
         """Lease and run jobs until `max_jobs` are done or nothing came for `idle_exit` s."""
@@ -154,8 +172,10 @@ class Station:
                  f"{job['planned']} trials to run against {job['endpoint']}")
         beat = Heartbeat(self.client, job_id, lease, max(0.2, job["lease_seconds"] / 3))
         beat.start()
+        served = ExitStack()  # a policy this station serves itself, stopped when the job ends
         try:
             try:
+                job = {**job, "endpoint": served.enter_context(self.policy_server(job))}
                 fetch_metadata(job["endpoint"])  # alive now, not only when it was submitted
                 opened = self.trials.open(job)
             except Exception as error:  # noqa: BLE001 - the submission's failure ends its job, not the station
@@ -177,6 +197,7 @@ class Station:
             self.log(f"job {job_id}: {error}; the job returns to the queue when its lease expires")
             return None
         finally:
+            served.close()
             beat.stop()
 
     def _upload(self, job: dict[str, Any], index: int, result: TrialResult) -> None:

@@ -157,3 +157,49 @@ class PolicyServer:
             if ready is not None:
                 ready(port)
             await server.serve_forever()
+
+
+class ServerThread:
+    """A PolicyServer on 127.0.0.1 with an OS-chosen port, in a thread of this process: what a
+    station serves an uploaded checkpoint or a built-in baseline with, and what tests serve by."""
+
+    def __init__(self, make_policy: Callable[[], Policy], host: str = "127.0.0.1", **options: Any) -> None:
+        self.server = PolicyServer(make_policy, host, 0, **options)
+        self.url = ""
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="policy-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(30) or self._failed is not None:
+            raise OSError(f"the local policy server did not start: {self._failed or 'timeout'}")
+
+    def _run(self) -> None:
+        def ready(port: int) -> None:
+            self.url = f"ws://{self.server.host}:{port}"
+            self._ready.set()
+
+        asyncio.set_event_loop(self._loop)
+        self._task = self._loop.create_task(self.server.serve_forever(ready))
+        try:
+            self._loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as error:  # noqa: BLE001 - a bind failure, reported by __init__
+            self._failed = error
+            self._ready.set()
+        finally:
+            self._loop.close()
+
+    def stop(self) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        except RuntimeError:  # the loop has already ended
+            pass
+        self._thread.join(10)
+
+    def __enter__(self) -> ServerThread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

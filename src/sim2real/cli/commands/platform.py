@@ -42,6 +42,8 @@ def serve_command(
     host: Annotated[str, typer.Option(help="address to listen on (put a TLS reverse proxy in front for the internet)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8780,
     videos: Annotated[Path, typer.Option(help="folder for the trial videos stations upload")] = Path("platform-videos"),
+    checkpoints: Annotated[Path, typer.Option(help="folder for uploaded checkpoints (content-addressed: SHA256.pt)")] = Path(
+        "platform-checkpoints"),
     lease_seconds: Annotated[float, typer.Option(min=0.5, help="a job's lease without a heartbeat lasts this long")] = 60.0,
     rate_limit: Annotated[int, typer.Option(min=0, help="requests per minute per token or address (0: no limit)")] = 1200,
 ) -> None:
@@ -53,8 +55,9 @@ def serve_command(
     check_database(db)
     check_listen_address(host, port)
     require_folder(videos, "videos")
+    require_folder(checkpoints, "checkpoints")
     run_platform(db, host, port, videos, lease_seconds, rate_limit or None,
-                 announce=lambda line: console.print(line, highlight=False))
+                 announce=lambda line: console.print(line, highlight=False), checkpoint_dir=checkpoints)
 
 
 @admin_app.command("user")
@@ -145,6 +148,41 @@ def benchmark_command(
                               max_chunk=max_chunk, description=description)
     row = add_row(_engine(db), benchmark)
     _show({**row, "tasks": tasks.split(","), "kind": kind}, as_json, f"benchmark {name} (id {row['id']})")
+
+
+@admin_app.command("seed-baselines")
+def seed_baselines_command(
+    benchmark: Annotated[str, typer.Option(help="the benchmark to seed")],
+    db: DbOption = DEFAULT_DB,
+    vla: Annotated[str | None, typer.Option(help="the reference VLA: a checkpoint file (stored and served by the "
+                                                 "stations) or ws://HOST:PORT of a server of one")] = None,
+    expert: Annotated[bool, typer.Option("--expert/--no-expert", help="the privileged expert (sim benchmarks; "
+                                                                      "served by the stations)")] = True,
+    checkpoints: Annotated[Path, typer.Option(help="the server's checkpoint folder (platform serve --checkpoints)")] = Path(
+        "platform-checkpoints"),
+    as_json: JsonFlag = False,
+) -> None:
+    """Submit the benchmark's baselines (the expert in sim, the reference VLA) as public baseline
+    submissions, so the leaderboard has them once stations ran them; again: nothing is duplicated."""
+    from sim2real.cli.checks import require_folder
+    from sim2real.platform.admin import check_baselines, seed_baselines
+    from sim2real.platform.checkpoints import CheckpointStore
+
+    check_baselines(benchmark, vla, expert)
+    require_folder(checkpoints, "checkpoints")
+    seeded = seed_baselines(_engine(db, existing=True), benchmark, vla=vla, expert=expert,
+                            checkpoints=CheckpointStore(checkpoints))
+    if as_json:
+        print_json({"benchmark": benchmark, "baselines": seeded})
+        return
+    for row in seeded:
+        if row.get("skipped"):
+            line = f"{row['baseline']}: skipped ({row['skipped']})"
+        elif row["created"]:
+            line = f"{row['baseline']}: submission {row['submission']} ({row['name']}, {row['jobs']} jobs) with {row['policy']}"
+        else:
+            line = f"{row['baseline']}: already seeded (submission {row['submission']})"
+        console.print(line, highlight=False)
 
 
 @admin_app.command("migrate")

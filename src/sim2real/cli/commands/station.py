@@ -23,6 +23,8 @@ def run_command(
     jobs: Annotated[int | None, typer.Option(min=1, help="stop after this many jobs (default: run until interrupted)")] = None,
     idle_exit: Annotated[float | None, typer.Option(min=0, help="stop after this many seconds without a job")] = None,
     poll: Annotated[float, typer.Option(min=0.1, help="seconds between asks for work when idle")] = 2.0,
+    checkpoints: Annotated[Path | None, typer.Option(help="folder for the uploaded checkpoints this station serves "
+                                                         "(default: a folder in the system's temp dir)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Lease jobs, run their unrecorded trials, upload each as it ends, heartbeat meanwhile."""
@@ -36,9 +38,11 @@ def run_command(
     if robot is not None and not robot.is_file():
         raise invalid("robot", str(robot), "an existing robot config YAML (see configs/robots/)")
     require_folder(videos, "videos")
+    require_folder(checkpoints, "checkpoints")
     trials = SimTrials(video=videos is not None) if sim else RobotTrials(robot)
     log = (lambda line: None) if as_json else (lambda line: console.print(line, highlight=False))
-    station = Station(PlatformClient(server, token), trials, videos, log=log, poll_seconds=poll)
+    station = Station(PlatformClient(server, token), trials, videos, log=log, poll_seconds=poll,
+                      checkpoint_dir=checkpoints)
     try:
         done = station.run(jobs, idle_exit)
     except KeyboardInterrupt:

@@ -19,6 +19,33 @@ from sim2real.policy.vla.language import InstructionEncoder
 from sim2real.policy.vla.model import ReferenceVLA, from_bins
 
 
+def vla_metadata(config: VLAConfig) -> PolicyMetadata:
+    """What a server of this model announces (also read from a checkpoint without loading it)."""
+    # The env renders at the model's input height (4:3 wide for the paper's head view, else
+    # square), so little detail is lost before resizing.
+    return PolicyMetadata(
+        name=f"reference-vla-{config.size}-{config.head}",
+        cameras=tuple(config.cameras),
+        image_size=config.render_size,
+        chunk_size=config.chunk_size,
+        action_dim=config.action_dim,
+        stateful=False,
+    )
+
+
+def checkpoint_metadata(path: Path | str) -> PolicyMetadata:
+    """A checkpoint's metadata from its config alone (tensors mapped, not read; weights_only
+    loading, so a file carrying pickled objects is refused with one line)."""
+    from sim2real.policy.vla.checkpoint import load_checkpoint
+
+    payload = load_checkpoint(Path(path), mmap=True)
+    try:
+        return vla_metadata(VLAConfig(**payload["config"]))
+    except (KeyError, TypeError, ValueError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise Sim2RealError(f"{path} is a sim2real VLA checkpoint without a usable config: {first}") from None
+
+
 class VLAPolicy:
     """Runs a trained ReferenceVLA on a batch of observations; returns B x K x 14 absolute joint
     targets. Stateless between calls, so one instance serves any number of episodes at once."""
@@ -47,16 +74,7 @@ class VLAPolicy:
 
     @property
     def metadata(self) -> PolicyMetadata:
-        # The env renders at the model's input height (4:3 wide for the paper's head view, else
-        # square), so little detail is lost before resizing.
-        return PolicyMetadata(
-            name=f"reference-vla-{self.config.size}-{self.config.head}",
-            cameras=tuple(self.config.cameras),
-            image_size=self.config.render_size,
-            chunk_size=self.config.chunk_size,
-            action_dim=self.config.action_dim,
-            stateful=False,
-        )
+        return vla_metadata(self.config)
 
     def reset(self, episode: EpisodeInfo | None = None) -> None:
         pass  # nothing carries over between calls
