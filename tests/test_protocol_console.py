@@ -4,8 +4,6 @@ submit refused, the server killed with SIGKILL mid-campaign and restarted, and t
 resumed with nothing lost or duplicated; then a correction on the history page."""
 
 import os
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -125,16 +123,27 @@ def test_console_records_resumes_after_sigkill_and_loses_nothing(browser, databa
     assert first.revision == 1 and first.operator == "ana"
 
 
-def test_console_refuses_bad_input_before_starting(tmp_path):
+def test_console_refuses_bad_input_before_starting(tmp_path, monkeypatch, capsys):
+    from test_platform_cli import sim2real  # the real command line, in this process
+
     plan_file = make_plan(load_preset("smoke"), "click_bell", seed=0).save(tmp_path / "plan.json")
     for args, needle in (
         (["--policy", "A=x", "--policy", "A=y"], "invalid policy"),
         (["--policy", "zero", "--auto"], "--auto needs --robot"),
         (["--policy", "zero", "--robot", str(tmp_path / "none.yaml")], "invalid robot"),
+        (["--policy", "zero", "--record", str(tmp_path / "r"), "--no-record"], "invalid record"),
         (["--policy", f"A={tmp_path / 'none.pt'}", "--robot", str(SIM_ROBOT)],
          "invalid policy: '" + str(tmp_path / "none.pt") + "' is neither a built-in policy nor an existing file"),
     ):
-        done = subprocess.run([sys.executable, "-m", "sim2real", "protocol", "console", "--plan", str(plan_file),
-                               "--db", str(tmp_path / "t.sqlite"), *args], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 2 and needle in done.stderr and "Traceback" not in done.stderr, done.stderr
-    assert os.path.exists(plan_file)
+        code, _, err = sim2real(monkeypatch, capsys, "protocol", "console", "--plan", str(plan_file),
+                                "--db", str(tmp_path / "t.sqlite"), *args)
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+    assert os.path.exists(plan_file) and not (tmp_path / "r").exists()
+
+
+def test_runs_are_recorded_beside_the_database_by_default(tmp_path):
+    from sim2real.protocol.console.server import default_record_dir
+
+    assert default_record_dir(str(tmp_path / "lab" / "trials.sqlite"), "abc") == tmp_path / "lab" / "trials-runs"
+    assert default_record_dir(f"sqlite:///{tmp_path}/t.db", "abc") == tmp_path / "t-runs"
+    assert default_record_dir("postgresql://ana@127.0.0.1:5432/trials", "abc") == Path("protocol-runs") / "abc"

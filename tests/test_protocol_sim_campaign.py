@@ -2,7 +2,7 @@
 First the operator's way (the live head camera between runs and during the run, Start in
 the browser, then Success), then the console restarted with
 --auto, which runs the rest unattended and records the simulator's success; every run recorded
-(--record) with its video's path in the database."""
+(by default beside the database) with its video's path in the database."""
 
 import importlib.util
 import io
@@ -57,8 +57,7 @@ def test_sim_robot_campaign_end_to_end(browser, tmp_path):  # noqa: F811
     station["image_size"] = [96, 72]
     robot = tmp_path / "sim.yaml"
     robot.write_text(yaml.safe_dump(station))
-    args = ["--plan", str(plan_file), "--db", database, "--policy", "expert", "--robot", str(robot),
-            "--record", str(tmp_path / "recording")]
+    args = ["--plan", str(plan_file), "--db", database, "--policy", "expert", "--robot", str(robot)]
 
     console = Console(*args)
     page = browser.new_page()
@@ -102,7 +101,9 @@ def test_sim_robot_campaign_end_to_end(browser, tmp_path):  # noqa: F811
     assert len(outcomes) == len(plan.trials) == 5 and len(runs) == 5
     assert all(r["finished"] is not None and r["error"] is None for r in runs)
     videos = [Path(r["video"]) for r in runs]  # each run's recorded video, by its path in the database
-    assert all(v.is_file() and v.parent.parent.name == "observation.images.head" for v in videos)
+    recording = tmp_path / "trials-runs"  # by default beside the database
+    assert all(v.is_file() and v.relative_to(recording).parts[:2] == ("videos", "observation.images.head")
+               for v in videos)
     assert len(set(videos)) == 5
     auto = [o for o in outcomes if o.operator == "auto (simulator)"]
     assert len(auto) == 4

@@ -80,7 +80,9 @@ def console_command(
     db: DbOption,
     policy: Annotated[list[str], typer.Option("--policy", help="policy SPEC or NAME=SPEC; two or more run in interleaved pairs")],
     robot: Annotated[Path | None, typer.Option(help="robot config YAML (configs/robots/); enables Start")] = None,
-    record: Annotated[Path | None, typer.Option(help="record every run (LeRobot v3 dataset folder)")] = None,
+    record: Annotated[Path | None, typer.Option(help="with --robot: the LeRobot v3 dataset folder every run is recorded "
+                                                     "into (default: beside a SQLite database, DB-runs/)")] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="with --robot: record no run (no videos)")] = False,
     auto: Annotated[bool, typer.Option(help="sim robot only: run every trial unattended, recording the simulator's success")] = False,
     operator: Annotated[str | None, typer.Option(help="operator name recorded with each outcome")] = None,
     host: Annotated[str, typer.Option(help="address to serve on (keep it local)")] = "127.0.0.1",
@@ -92,8 +94,12 @@ def console_command(
     outcome committed before the next trial; restarting resumes at the next unrecorded trial."""
     from sim2real.protocol.console.server import run_console
 
+    if record is not None and no_record:
+        from sim2real.errors import invalid
+
+        raise invalid("record", str(record), "a folder, or --no-record, not both")
     run_console(plan, db, policy, robot, record, auto, operator, host, port,
-                announce=lambda line: console.print(line, soft_wrap=True), live=live)
+                announce=lambda line: console.print(line, soft_wrap=True), live=live, no_record=no_record)
 
 
 @protocol_app.command("report")

@@ -10,8 +10,11 @@ from sim2real.errors import Sim2RealError, invalid
 
 def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: Path | None = None,
                 record_dir: Path | None = None, auto: bool = False, operator: str | None = None,
-                host: str = "127.0.0.1", port: int = 8765, announce=print, live: bool = True) -> None:
-    """Serve the console until interrupted; every check runs before the server starts."""
+                host: str = "127.0.0.1", port: int = 8765, announce=print, live: bool = True,
+                no_record: bool = False) -> None:
+    """Serve the console until interrupted; every check runs before the server starts. With a
+    robot, every run is recorded (its video's path kept in the database): into `record_dir`,
+    by default beside the database (`no_record`: not at all)."""
     import uvicorn
 
     from sim2real.protocol.console.app import create_app
@@ -39,6 +42,12 @@ def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: 
             check_spec(entry.spec)
         if auto and config.kind != "sim":
             raise invalid("auto", "on", "only with the sim robot (a real station's outcome is the operator's)")
+    if config is not None and record_dir is None and not no_record:
+        record_dir = default_record_dir(database, plan.digest)
+    if record_dir is not None:
+        from sim2real.cli.checks import require_folder
+
+        require_folder(Path(record_dir), "record")
     store = open_store(database)
     campaign = Campaign(plan, store, entries)
     view = preview = None
@@ -49,7 +58,7 @@ def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: 
     app = create_app(campaign, runner)
     progress = campaign.progress()
     announce(f"console for {plan.name} ({progress['done']}/{progress['total']} recorded) on http://{host}:{port}/ "
-             f"(database {store.url})")
+             f"(database {store.url}" + (f"; runs recorded in {record_dir}" if record_dir else "") + ")")
     if auto:
         runner.start_auto()
     try:
@@ -58,3 +67,17 @@ def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: 
         if runner.preview is not None:
             runner.preview.close()
         store.close()
+
+
+def default_record_dir(database: str, digest: str) -> Path:
+    """Where a campaign's runs are recorded when --record is not given: beside a SQLite file
+    (`trials.sqlite` -> `trials-runs/`), else `protocol-runs/DIGEST/` in the working folder."""
+    from sqlalchemy.engine import make_url
+
+    from sim2real.protocol.db import database_url
+
+    url = make_url(database_url(database))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database)
+        return path.with_name(f"{path.stem}-runs")
+    return Path("protocol-runs") / digest
