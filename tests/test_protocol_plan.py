@@ -2,8 +2,6 @@
 the simulator's placement ranges, distractors, the CLI, and the placement sheet's scale."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -127,32 +125,39 @@ def test_bad_presets_name_the_field():
         preset_from_dict(data)
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "sim2real", "protocol", *args], capture_output=True, text=True,
-                          timeout=120)
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """`sim2real protocol ...` in this process: (exit code, stdout, stderr)."""
+    from test_platform_cli import sim2real
+
+    return lambda *args: sim2real(monkeypatch, capsys, "protocol", *args)
 
 
-def test_plan_and_sheet_commands(tmp_path):
+def test_plan_and_sheet_commands(tmp_path, cli):
     plan_file = tmp_path / "plan.json"
-    done = _cli("plan", "--task", "click_bell", "--preset", "paper", "--seed", "0", "--out", str(plan_file), "--json")
-    assert done.returncode == 0, done.stderr
-    payload = json.loads(done.stdout)
+    code, out, err = cli("plan", "--task", "click_bell", "--preset", "paper", "--seed", "0", "--out", str(plan_file),
+                         "--json")
+    assert code == 0, err
+    payload = json.loads(out)
     assert payload["trials"] == 260 and payload["per_factor"]["lighting"] == 60
     assert payload["conditions"]["distractors"] == {"2": 20, "4": 20, "8": 20}
-    bad = _cli("plan", "--task", "nope", "--out", str(tmp_path / "x.json"))
-    assert bad.returncode == 2 and "invalid task: 'nope'" in bad.stderr and "Traceback" not in bad.stderr
-    bad = _cli("sheet", str(plan_file), "--trials", "0-3", "--out", str(tmp_path / "s.png"))
-    assert bad.returncode == 2 and "invalid trials" in bad.stderr
+    for args, needle in ((("plan", "--task", "nope", "--out", str(tmp_path / "x.json")), "invalid task: 'nope'"),
+                         (("plan", "--task", "click_bell", "--seed", "-1", "--out", str(tmp_path / "x.json")),
+                          "invalid seed: -1"),
+                         (("sheet", str(plan_file), "--trials", "0-3", "--out", str(tmp_path / "s.png")),
+                          "invalid trials")):
+        code, _, err = cli(*args)
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
 
     # PNG: one image at the DPI it records; the 10 cm scale bar spans 10 cm of pixels
     from PIL import Image
 
     png = tmp_path / "sheet.png"
-    done = _cli("sheet", str(plan_file), "--out", str(png), "--dpi", "100", "--trials", "1-20", "--json")
-    assert done.returncode == 0, done.stderr
+    code, out, err = cli("sheet", str(plan_file), "--out", str(png), "--dpi", "100", "--trials", "1-20", "--json")
+    assert code == 0, err
     image = Image.open(png)
     assert round(image.info["dpi"][0]) == 100
-    width_cm, height_cm = json.loads(done.stdout)["page_cm"]
+    width_cm, height_cm = json.loads(out)["page_cm"]
     assert abs(image.size[0] - width_cm / 2.54 * 100) <= 1 and abs(image.size[1] - height_cm / 2.54 * 100) <= 1
     pixels = np.asarray(image.convert("RGB")).astype(int)
     red = (pixels[..., 0] > 200) & (pixels[..., 1] < 60) & (pixels[..., 2] < 60)
@@ -165,10 +170,10 @@ def test_plan_and_sheet_commands(tmp_path):
     import pdfplumber
 
     pdf = tmp_path / "sheet.pdf"
-    done = _cli("sheet", str(plan_file), "--out", str(pdf), "--trials", "1-20", "--json")
-    assert done.returncode == 0, done.stderr
+    code, out, err = cli("sheet", str(plan_file), "--out", str(pdf), "--trials", "1-20", "--json")
+    assert code == 0, err
     with pdfplumber.open(pdf) as document:
-        assert len(document.pages) == json.loads(done.stdout)["pages"] > 1
+        assert len(document.pages) == json.loads(out)["pages"] > 1
         page = document.pages[-1]  # the top-left tile holds the bar
         assert (round(page.width / 72 * 2.54, 1), round(page.height / 72 * 2.54, 1)) == (29.7, 21.0)
         bars = [e for e in document.pages[len(document.pages) - 2].objects.get("line", []) + page.objects.get("line", [])
