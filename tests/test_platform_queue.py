@@ -241,6 +241,7 @@ def test_per_station_queues_states_and_estimates(tmp_path):
         # sim-1 comes online: its own job is next; the unpinned one in offline sim-2's queue is up for grabs
         platform.heartbeat(who["station"])
         jobs = explained(platform.submission(who["alice"], alice["id"]))
+        assert jobs[0]["last_heartbeat"] is not None and jobs[1]["last_heartbeat"] is None  # its queue's station
         assert jobs[0]["reason"] == "next in line on sim-1; it takes it at its next poll"
         assert jobs[1]["reason"] == "sim-2 is offline (the last heartbeat was never); the next idle sim station takes it"
         assert all(0 < seconds_until(j) <= 1.0 for j in jobs)  # one poll away

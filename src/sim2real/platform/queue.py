@@ -183,16 +183,22 @@ def kind_state(session: Session, kind: str, settings: QueueSettings, now: dateti
 
 
 def describe_jobs(session: Session, jobs: list[JobRow], settings: QueueSettings) -> dict[int, dict]:
-    """State, queue, queue position, last heartbeat, estimated start and, for a waiting job, why."""
+    """State, queue, queue position, the station's last heartbeat, estimated start and, for a
+    waiting job, why."""
     now = utcnow()
     out: dict[int, dict] = {}
     counts = recorded_counts(session, [j.id for j in jobs])
     kinds: dict[str, KindState] = {}
     running: dict[int, int] | None = None
-    names = dict(session.execute(select(StationRow.id, StationRow.name)).all()) if jobs else {}
+    rows = session.execute(select(StationRow.id, StationRow.name, StationRow.last_heartbeat)).all() if jobs else []
+    names = {id_: name for id_, name, _ in rows}
+    beats = {id_: aware(beat) for id_, _, beat in rows}
     for job in jobs:
+        # the last heartbeat of the station concerned: the job's holder (on this job), else the
+        # station whose queue it waits in
+        beat = beats.get(job.queue_station_id) if job.state == "queued" else aware(job.heartbeat_at)
         info = {"position": None, "estimated_start": None, "reason": None, "recorded": counts.get(job.id, 0),
-                "last_heartbeat": aware(job.heartbeat_at), "station": names.get(job.station_id),
+                "last_heartbeat": beat, "station": names.get(job.station_id),
                 "queue": names.get(job.queue_station_id)}
         if job.state == "leased":
             expired = aware(job.lease_expires_at) < now
