@@ -100,7 +100,9 @@ def killed_and_resumed(folder: Path):
     while any(is_locked(p) for p in root.glob("steps/*/lock")) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(is_locked(p) for p in root.glob("steps/*/lock")), "a worker outlived the killed run"
-    resumed = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    # One worker from here on: the steps left form chains on a 2-core machine, and each worker
+    # process pays its own imports (torch, its compiler stack on the first optimizer: ~15 s of CPU).
+    resumed = subprocess.run([*command, "--workers", "1"], capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr
     return str(study), str(root), before_resume, json.loads(resumed.stdout)
 
@@ -142,7 +144,7 @@ def changed(finished, tmp_path_factory):
 
     def build(folder: Path):
         shutil.copytree(root, folder / "run")
-        return str(folder / "run"), run_study(parse_study(CHANGED), folder / "run", workers=2)
+        return str(folder / "run"), run_study(parse_study(CHANGED), folder / "run", workers=1)
 
     copy_root, summary = once(tmp_path_factory, "study-changed", build)
     return parse_study(CHANGED), Path(copy_root), summary
@@ -189,7 +191,7 @@ def with_grpo(finished, tmp_path_factory):
     def build(folder: Path):
         shutil.copytree(root, folder / "run")
         before = records(folder / "run")
-        summary = run_study(parse_study(WITH_GRPO), folder / "run", workers=2, only=("clean/*",))
+        summary = run_study(parse_study(WITH_GRPO), folder / "run", workers=1, only=("clean/*",))
         return str(folder / "run"), before, summary
 
     copy_root, before, summary = once(tmp_path_factory, "study-grpo", build)
@@ -244,14 +246,29 @@ def ray_head():
             time.sleep(0.5)
         yield f"127.0.0.1:{port}"
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        # Every process of the head's session, Ray's workers too: they run in process groups
+        # of their own, and `ray start --block` waits ~30 s for them after a SIGTERM. Killed
+        # at once: nothing of a test cluster is worth a graceful stop.
+        for pid in session_members(head.pid):
             try:
-                os.killpg(head.pid, sig)
-                head.wait(timeout=30)
-                break
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                continue
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        head.wait(timeout=30)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def session_members(sid: int) -> list[int]:
+    """The processes of session `sid` (Linux: field 6 of /proc/PID/stat)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended meanwhile
+            continue
+        if int(fields[3]) == sid:
+            members.append(int(stat.parent.name))
+    return members
 
 
 def test_ray_cluster_gives_the_same_step_keys_and_results(finished, tmp_path):
