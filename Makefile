@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	touch $(STAMP)
 
 # The demo: a small frame-wise randomized dataset (validated and summarised), a contact sheet of
-# randomized scenes, an expert video, and one state at the three rendering fidelities.
+# randomized scenes, an expert video, and one state at the three rendering fidelities and at full vs
+# policy mesh detail (96 and 224 px).
 demo: setup
 	$(VENV)/bin/sim2real generate --task click_bell --episodes 4 --randomize TH+CP+BG \
 		--granularity frame --fidelity low --image-size 320x240 --out $(OUT)/dataset
@@ -24,8 +25,9 @@ demo: setup
 	$(VENV)/bin/sim2real dataset info $(OUT)/dataset
 	$(VENV)/bin/sim2real render --task click_bell --randomize TH+CP+BG --grid 2x3 --out $(OUT)
 	$(VENV)/bin/sim2real expert --task click_bell --episodes 1 --seed 0 --video $(OUT)
-	$(VENV)/bin/sim2real render --task click_bell --seed 0 --fidelity low,medium,high --out $(OUT)
-	@echo "demo outputs are in $(OUT)/: dataset/, *_grid*.png (contact sheet), *.mp4, *_fidelity.png"
+	$(VENV)/bin/sim2real render --task click_bell --seed 0 --fidelity low,medium,high --mesh-detail-compare \
+		--out $(OUT)
+	@echo "demo outputs are in $(OUT)/: dataset/, *_grid*.png (contact sheet), *.mp4, *_fidelity.png, *_mesh_detail.png"
 
 test: setup
 	$(PYTHON) -m pytest -q -n 2 --dist loadgroup

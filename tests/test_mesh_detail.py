@@ -62,3 +62,13 @@ def test_policy_silhouettes_agree_with_full_detail(task, policy_states):
         assert must_see <= seen, (size, must_see - seen)
         for camera, label in seen:
             assert agreement[camera][f"{label}_iou"] >= 0.97, (size, camera, label, agreement)
+
+
+def test_detail_comparison_png(tmp_path):
+    """`sim2real render --mesh-detail-compare`'s picture: 2x2 tiles of 224 px (full, policy)."""
+    from PIL import Image
+
+    from sim2real.render.agreement import write_detail_comparison
+
+    path = write_detail_comparison("click_bell", 0, tmp_path / "detail.png")
+    assert Image.open(path).size == (448, 448)

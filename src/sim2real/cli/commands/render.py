@@ -33,6 +33,14 @@ def render_command(
     per_factor: Annotated[
         bool, typer.Option("--per-factor", help="with --grid: also one sheet per single factor")
     ] = False,
+    mesh_detail_compare: Annotated[
+        bool,
+        typer.Option(
+            "--mesh-detail-compare",
+            help="also write <task>_seed<N>_mesh_detail.png: the head view at full vs policy mesh "
+            "detail, at 96 and 224 px",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Render the initial scene: the head image and a contact sheet of every camera (PNG)."""
@@ -69,6 +77,12 @@ def render_command(
         else None
     )
     env.close()
+    detail_png = None
+    if mesh_detail_compare:
+        from sim2real.render.agreement import write_detail_comparison
+
+        name = f"{task}_seed{seed}_mesh_detail.png"
+        detail_png = write_detail_comparison(task, seed, out / name, settings=settings)
     head = save_png(out / f"{task}_seed{seed}_head.png", observation["images/head"])
     images = [observation[f"images/{name}"] for name in CAMERA_NAMES]
     sheet = save_png(
@@ -82,11 +96,14 @@ def render_command(
                 "instruction": observation["instruction"],
             }
             | ({"fidelity_comparison": str(comparison)} if comparison else {})
+            | ({"mesh_detail_comparison": str(detail_png)} if detail_png else {})
         )
     else:
         console.print(f"wrote {head} and {sheet}\ninstruction: {observation['instruction']}")
         if comparison:
             console.print(f"wrote {comparison} (head camera at {', '.join(levels)})")
+        if detail_png:
+            console.print(f"wrote {detail_png} (head view, full vs policy detail, 96 and 224 px)")
 
 
 def parse_grid(text: str) -> tuple[int, int]:
