@@ -32,6 +32,7 @@ OOD_EPISODES="${OOD_EPISODES:-20}"  # per Sim-OOD factor
 EVAL_SEED=1000                   # disjoint from the training seeds
 ENCODERS="${ENCODERS:-lite scratch}"
 HEADS="${HEADS:-continuous}"     # continuous (L1) and/or discrete (256 bins, GRPO's)
+FEATURE_VIEWS="${FEATURE_VIEWS:-4}"  # lite: cached views per frame (1 = no augmentation, 4x faster cache)
 CAMERAS="${CAMERAS:-head}"       # or head,left_wrist,right_wrist (the comparison row)
 
 # A shared CPU: low priority, and OpenMP threads that sleep instead of spinning on busy cores.
@@ -47,7 +48,7 @@ MODEL=(--model tiny --cameras "$CAMERAS" --image-size "$IMAGE" --camera-aspect 4
 
 encoder_flags() {
     case "$1" in
-        lite) echo "--encoder efficientnet-lite0 --frozen-stages 4 --feature-views 4" ;;
+        lite) echo "--encoder efficientnet-lite0 --frozen-stages 4 --feature-views $FEATURE_VIEWS" ;;
         scratch) echo "--encoder resnet" ;;
         *) echo "unknown encoder $1 (lite, scratch)" >&2; exit 2 ;;
     esac
