@@ -132,6 +132,7 @@ def test_console_refuses_bad_input_before_starting(tmp_path, monkeypatch, capsys
         (["--policy", "zero", "--auto"], "--auto needs --robot"),
         (["--policy", "zero", "--robot", str(tmp_path / "none.yaml")], "invalid robot"),
         (["--policy", "zero", "--record", str(tmp_path / "r"), "--no-record"], "invalid record"),
+        (["--policy", "zero", "--robot", str(SIM_ROBOT), "--record", str(plan_file)], "invalid record"),
         (["--policy", f"A={tmp_path / 'none.pt'}", "--robot", str(SIM_ROBOT)],
          "invalid policy: '" + str(tmp_path / "none.pt") + "' is neither a built-in policy nor an existing file"),
     ):

@@ -47,6 +47,16 @@ def why_not_a_folder(folder: Path) -> str | None:
     return None
 
 
+def require_folder(path: Path | None, option: str = "out") -> None:
+    """`path` may be created or reused as a folder: neither it nor a parent is a file. Raises
+    the one-line user error naming `option` (checked before any work starts)."""
+    from sim2real.errors import invalid
+
+    reason = why_not_a_folder(path) if path is not None else None
+    if reason is not None:
+        raise invalid(option, str(path), f"a folder to write into (new or existing); {reason}")
+
+
 def remove_temporaries(root: Path, owned: Iterable[tuple[str, str]]) -> int:
     """Delete the temporary files that killed `atomic_path` writers left under `root`; returns
     how many. Only where this tool writes: `owned` is (folder glob, file-name glob) pairs, and a

@@ -9,17 +9,9 @@ from pathlib import Path
 
 from sim2real.core.contract import SEED_LIMIT
 from sim2real.errors import invalid
+from sim2real.media import require_folder  # noqa: F401  (the commands import it from here)
 
 RAY_CONNECT_TIMEOUT_S = 5.0  # Ray itself retries an unreachable head for minutes
-
-
-def require_folder(path: Path | None, option: str = "out") -> None:
-    """`path` may be created or reused as a folder: neither it nor a parent is a file."""
-    from sim2real.media import why_not_a_folder
-
-    reason = why_not_a_folder(path) if path is not None else None
-    if reason is not None:
-        raise invalid(option, str(path), f"a folder to write into (new or existing); {reason}")
 
 
 def check_seeds(first: int, count: int = 1, what: str = "episodes") -> None:

@@ -45,7 +45,7 @@ def run_console(plan_path: Path, database: str, policies: Sequence[str], robot: 
     if config is not None and record_dir is None and not no_record:
         record_dir = default_record_dir(database, plan.digest)
     if record_dir is not None:
-        from sim2real.cli.checks import require_folder
+        from sim2real.media import require_folder
 
         require_folder(Path(record_dir), "record")
     store = open_store(database)
