@@ -68,7 +68,13 @@ def test_detail_comparison_png(tmp_path):
     """`sim2real render --mesh-detail-compare`'s picture: 2x2 tiles of 224 px (full, policy)."""
     from PIL import Image
 
+    from sim2real.env import make
     from sim2real.render.agreement import write_detail_comparison
 
-    path = write_detail_comparison("click_bell", 0, tmp_path / "detail.png")
+    env = make("click_bell", cameras=("head",), image_size=(224, 224), render={"mesh_detail": "policy"})
+    try:
+        env.reset(seed=0)
+        path = write_detail_comparison(env, tmp_path / "detail.png")
+    finally:
+        env.close()
     assert Image.open(path).size == (448, 448)

@@ -58,36 +58,27 @@ def detail_agreement(
 COMPARE_SIZES = (96, 224)  # policy resolutions shown side by side (issue 15)
 
 
-def write_detail_comparison(task: str, seed: int, path, camera: str = "head", settings=None):
-    """One PNG of `camera`'s view of `task` at `seed`'s reset: full vs policy mesh detail
+def write_detail_comparison(env, path, camera: str = "head"):
+    """One PNG of `camera`'s view of `env`'s current state: full vs policy mesh detail
     (columns) at 96 and 224 px (rows; 96 px frames enlarged with nearest pixels, so what the
-    policy sees stays visible). `settings`: the env settings to start from (randomization)."""
+    policy sees stays visible). `env` is a made and reset env whose model holds the policy
+    copies (`render.mesh_detail: policy`); the caller builds it, since env sits above render."""
     from PIL import Image
 
-    from sim2real.env import make
     from sim2real.media import contact_sheet, save_png
 
     largest = max(COMPARE_SIZES)
-    render = {**(settings.render.model_dump() if settings else {}), "mesh_detail": "policy"}
-    env = make(
-        task, settings, cameras=(camera,), image_size=(largest, largest), fidelity="low",
-        render=render,
-    )  # fmt: skip
     images, labels = [], []
-    try:
-        env.reset(seed=seed)
-        for size in COMPARE_SIZES:
-            for detail in ("full", "policy"):
-                rig = CameraRig(env.model, (camera,), (size, size), env.settings.render, detail)
-                try:
-                    image = rig.render(env.data, camera)
-                finally:
-                    rig.close()
-                if size != largest:
-                    enlarged = Image.fromarray(image).resize((largest, largest), Image.NEAREST)
-                    image = np.asarray(enlarged)
-                images.append(image)
-                labels.append(f"{detail} {size}px")
-    finally:
-        env.close()
+    for size in COMPARE_SIZES:
+        for detail in ("full", "policy"):
+            rig = CameraRig(env.model, (camera,), (size, size), env.settings.render, detail)
+            try:
+                image = rig.render(env.data, camera)
+            finally:
+                rig.close()
+            if size != largest:
+                enlarged = Image.fromarray(image).resize((largest, largest), Image.NEAREST)
+                image = np.asarray(enlarged)
+            images.append(image)
+            labels.append(f"{detail} {size}px")
     return save_png(path, contact_sheet(images, labels, columns=2))

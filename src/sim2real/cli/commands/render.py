@@ -79,10 +79,17 @@ def render_command(
     env.close()
     detail_png = None
     if mesh_detail_compare:
-        from sim2real.render.agreement import write_detail_comparison
+        from sim2real.render.agreement import COMPARE_SIZES, write_detail_comparison
 
         name = f"{task}_seed{seed}_mesh_detail.png"
-        detail_png = write_detail_comparison(task, seed, out / name, settings=settings)
+        render = {**settings.render.model_dump(), "mesh_detail": "policy"}
+        size = (max(COMPARE_SIZES),) * 2
+        env = make(task, settings, cameras=("head",), image_size=size, fidelity="low", render=render)
+        try:
+            env.reset(seed=seed)
+            detail_png = write_detail_comparison(env, out / name)
+        finally:
+            env.close()
     head = save_png(out / f"{task}_seed{seed}_head.png", observation["images/head"])
     images = [observation[f"images/{name}"] for name in CAMERA_NAMES]
     sheet = save_png(
