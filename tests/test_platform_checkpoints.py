@@ -127,3 +127,31 @@ def test_the_station_serves_the_checkpoint_and_the_expert_on_loopback(tmp_path, 
         with serve_locally(stored["policy"], tampered, tmp_path / "other-cache"):
             pass
     assert not list((tmp_path / "other-cache").iterdir())
+
+
+def test_a_killed_servers_half_written_uploads_are_swept_but_live_ones_kept(tmp_path):
+    """A server SIGKILLed mid-upload leaves its temporaries; the next `platform serve` removes
+    those not written to for an hour, keeps a fresh one (a second server may be receiving it)
+    and never touches finished files or a user's own .tmp- files."""
+    import os
+    import time
+
+    from sim2real.media import TEMP_PREFIX
+    from sim2real.platform.server import STALE_UPLOAD_SECONDS, sweep_stale_uploads
+
+    videos, checkpoints = tmp_path / "videos", tmp_path / "checkpoints"
+    videos.mkdir()
+    checkpoints.mkdir()
+    old_video = videos / f"{TEMP_PREFIX}job3-trial1.mp4.ab12cd34.mp4"
+    old_upload = checkpoints / f"{TEMP_PREFIX}upload.zz9_8y7x.pt"
+    live_upload = checkpoints / f"{TEMP_PREFIX}upload.aaaabbbb.pt"
+    kept = [live_upload, videos / "job3-trial0.mp4", checkpoints / f"{'0' * 64}.pt", videos / f"{TEMP_PREFIX}notes.txt"]
+    for path in (old_video, old_upload, *kept):
+        path.write_bytes(b"x")
+    long_ago = time.time() - STALE_UPLOAD_SECONDS - 60
+    for path in (old_video, old_upload, kept[-1]):
+        os.utime(path, (long_ago, long_ago))
+
+    assert sweep_stale_uploads(videos, checkpoints) == 2
+    assert not old_video.exists() and not old_upload.exists()
+    assert all(path.exists() for path in kept)

@@ -6,6 +6,7 @@ import fnmatch
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,19 +58,23 @@ def require_folder(path: Path | None, option: str = "out") -> None:
         raise invalid(option, str(path), f"a folder to write into (new or existing); {reason}")
 
 
-def remove_temporaries(root: Path, owned: Iterable[tuple[str, str]]) -> int:
+def remove_temporaries(root: Path, owned: Iterable[tuple[str, str]], idle_seconds: float = 0.0) -> int:
     """Delete the temporary files that killed `atomic_path` writers left under `root`; returns
     how many. Only where this tool writes: `owned` is (folder glob, file-name glob) pairs, and a
     file is removed only if its name is exactly an atomic_path temporary of a matching name, so
-    a user's own `.tmp-*` files (or any file elsewhere) are never touched."""
+    a user's own `.tmp-*` files (or any file elsewhere) are never touched. `idle_seconds` > 0
+    spares files written to within that time: where another live process may share the folder
+    (a second server), only a writer that stopped long ago is taken for dead."""
     stale = []
+    horizon = time.time() - idle_seconds
     for folder_glob, name_glob in owned:
         folders = [root] if folder_glob == "." else [f for f in root.glob(folder_glob) if f.is_dir()]
         for folder in folders:
             for path in folder.glob(f"{TEMP_PREFIX}*"):
                 match = _TEMPORARY.fullmatch(path.name)
                 if path.is_file() and match and fnmatch.fnmatchcase(match["name"], name_glob):
-                    stale.append(path)
+                    if idle_seconds <= 0 or path.stat().st_mtime < horizon:
+                        stale.append(path)
     for path in stale:
         path.unlink(missing_ok=True)
     return len(stale)

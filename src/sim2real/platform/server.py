@@ -25,6 +25,21 @@ def create_app(platform: Platform, video_dir: Path, rate_limit: int | None = 120
     return app
 
 
+STALE_UPLOAD_SECONDS = 3600.0  # an upload not written to for this long has no live writer
+
+
+def sweep_stale_uploads(video_dir: Path, checkpoint_dir: Path | None) -> int:
+    """Remove the half-written videos and checkpoint uploads of a killed server (their
+    temporaries), sparing any written to within the last hour: another server sharing these
+    folders (several behind one PostgreSQL database) may be receiving them now."""
+    from sim2real.media import remove_temporaries
+
+    removed = remove_temporaries(Path(video_dir), [(".", "job*-trial*.mp4")], STALE_UPLOAD_SECONDS)
+    if checkpoint_dir is not None:
+        removed += remove_temporaries(Path(checkpoint_dir), [(".", "upload")], STALE_UPLOAD_SECONDS)
+    return removed
+
+
 def run_platform(database: str, host: str, port: int, video_dir: Path, lease_seconds: float,
                  rate_limit: int | None, announce=print, checkpoint_dir: Path | None = None) -> None:
     import uvicorn
@@ -35,8 +50,10 @@ def run_platform(database: str, host: str, port: int, video_dir: Path, lease_sec
     platform = Platform(engine, QueueSettings(lease_seconds=lease_seconds),
                         checkpoints=CheckpointStore(checkpoint_dir) if checkpoint_dir is not None else None)
     app = create_app(platform, video_dir, rate_limit)
+    swept = sweep_stale_uploads(video_dir, checkpoint_dir)
     announce(f"platform on http://{host}:{port}/ (database {engine.url.render_as_string(hide_password=True)}, "
-             f"videos in {video_dir}" + (f", checkpoints in {checkpoint_dir}" if checkpoint_dir else "") + ")")
+             f"videos in {video_dir}" + (f", checkpoints in {checkpoint_dir}" if checkpoint_dir else "") + ")"
+             + (f"; removed {swept} half-written upload(s) of an earlier server" if swept else ""))
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
