@@ -17,6 +17,7 @@ import mujoco
 
 from sim2real.data.generate import GenerateSpec, generate
 from sim2real.data.reader import Dataset
+from sim2real.render.detail import geom_groups, has_policy_detail
 from sim2real.settings import make_settings
 
 
@@ -28,6 +29,9 @@ def _floor_seconds(root: Path, spec: GenerateSpec) -> float:
     width, height = spec.settings["image_size"]
     renderer = mujoco.Renderer(env.model, height=height, width=width)
     renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = spec.settings["render"]["shadows"]
+    option = mujoco.MjvOption()  # the floor draws the same detail as the dataset's frames
+    if has_policy_detail(env.model):
+        option.geomgroup[:] = geom_groups(env.settings.mesh_detail)
     cameras = [env.model.camera(MODEL_CAMERA[c]).id for c in spec.settings["cameras"]]
     dataset = Dataset(root)
     total = 0.0
@@ -38,7 +42,7 @@ def _floor_seconds(root: Path, spec: GenerateSpec) -> float:
         started = time.perf_counter()
         for action_ctrl in ctrl:
             for camera in cameras:  # the frame recorded with this action
-                renderer.update_scene(env.data, camera=camera)
+                renderer.update_scene(env.data, camera=camera, scene_option=option)
                 renderer.render()
             env.data.ctrl[env.robot.ctrl_index] = action_ctrl
             for _ in range(env.substeps):
@@ -52,12 +56,17 @@ def _floor_seconds(root: Path, spec: GenerateSpec) -> float:
 RENDER_THREADS = 1  # llvmpipe threads per process: the figures are per core
 
 
-def bench_generate(task: str, episodes: int, image_size: tuple[int, int]) -> dict[str, Any]:
+def bench_generate(
+    task: str, episodes: int, image_size: tuple[int, int], mesh_detail: str = "auto"
+) -> dict[str, Any]:
     """Per core: every process renders with one llvmpipe thread (set before this process makes
     its first GL context), so one worker uses one core and two workers two; by default one
-    process would spread its rendering over all cores and hide the per-core cost."""
+    process would spread its rendering over all cores and hide the per-core cost.
+    `mesh_detail` (auto | full | policy) is render.mesh_detail: full against policy at a policy
+    resolution is the level-of-detail meshes' before and after."""
     os.environ["LP_NUM_THREADS"] = str(RENDER_THREADS)
-    settings = make_settings(image_size=image_size).model_dump(mode="json")
+    made = make_settings(image_size=image_size, render={"mesh_detail": mesh_detail})
+    settings = made.model_dump(mode="json")
     spec = GenerateSpec(task, settings, episodes, first_seed=0)
     with tempfile.TemporaryDirectory() as scratch:
         one, two = Path(scratch) / "one", Path(scratch) / "two"
@@ -73,6 +82,7 @@ def bench_generate(task: str, episodes: int, image_size: tuple[int, int]) -> dic
         "episodes": episodes,
         "cameras": settings["cameras"],
         "image_size": list(image_size),
+        "mesh_detail": made.mesh_detail,
         "seconds_one_worker": one_worker,
         "episodes_per_hour_per_core": 3600 * episodes / one_worker,
         "floor_seconds": floor,
