@@ -1,14 +1,18 @@
-"""Training samples from demonstration datasets, held in memory at the model's resolution.
+"""Training samples from demonstration datasets, images streamed from a frame cache.
 
 A sample is frame t of an episode: the images and state at t, the instruction, and the K
 actions t..t+K-1 (the last action repeats past the episode's end, so every frame is usable).
 Several datasets are mixed by pooling their frames. Normalisation bounds come from the datasets'
 meta/stats.json (`sim2real.policy.transforms.Normalisation`), not from these frames.
+
+Images are decoded once per (dataset, camera, size) into a memory-mapped cache on disk at the
+model's resolution (`train/frame_cache.py`) and each batch reads only its own frames; states,
+actions and instructions (a few numbers per frame) are held in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from sim2real.data.reader import Dataset
 from sim2real.errors import Sim2RealError
 from sim2real.policy.transforms import resize_square
 from sim2real.policy.vla.language import InstructionEncoder
+from sim2real.train.frame_cache import PooledFrames, ensure_frames
 
 
 @dataclass
@@ -33,7 +38,7 @@ class Batch:
 
 @dataclass
 class TrainingFrames:
-    images: dict[str, torch.Tensor]  # camera -> N x S x S x 3 uint8
+    images: dict[str, PooledFrames]  # camera -> N x S x S x 3 uint8, read per batch
     states: torch.Tensor  # N x 14
     actions: torch.Tensor  # N x 14
     episode_end: torch.Tensor  # N: index of the last frame of each frame's episode
@@ -42,10 +47,13 @@ class TrainingFrames:
     instruction_embeddings: np.ndarray  # len(instructions) x 384
 
     @classmethod
-    def load(cls, roots: Sequence[Path], cameras: Sequence[str], size: int) -> TrainingFrames:
-        """Every frame of every dataset, images resized to the model's input (the datasets'
-        files are checked by `data.validate.check_readable` before)."""
-        images: dict[str, list[torch.Tensor]] = {c: [] for c in cameras}
+    def load(cls, roots: Sequence[Path], cameras: Sequence[str], size: int,
+             cache_folders: Sequence[Path] | None = None) -> TrainingFrames:
+        """Every frame of every dataset, images resized to the model's input and cached (built
+        where missing; the datasets' files are checked by `data.validate.check_readable`
+        before). `cache_folders`: where the caches go (default: each dataset's cache/frames,
+        else the user cache)."""
+        parts: dict[str, list[np.ndarray]] = {c: [] for c in cameras}
         states, actions, ends, instruction_ids = [], [], [], []
         instructions: dict[str, int] = {}
         offset = 0
@@ -56,26 +64,30 @@ class TrainingFrames:
                 raise Sim2RealError(
                     f"dataset {root} lacks camera(s) {sorted(missing)} the model needs; it has {list(dataset.cameras)}"
                 )
+            lengths = []
             for index in range(len(dataset)):
                 episode = dataset.episode(index)
                 length = len(episode.actions)
-                for camera in cameras:
-                    frames = _decoded(dataset, index, camera)
-                    if len(frames) != length:
-                        raise Sim2RealError(f"dataset {root}: episode {index}: {camera} has {len(frames)} "
-                                            f"frames, data {length}")
-                    images[camera].append(resize_square(frames, size))
+                lengths.append(length)
                 states.append(torch.as_tensor(episode.states))
                 actions.append(torch.as_tensor(episode.actions))
                 ends.append(torch.full((length,), offset + length - 1))
                 task = instructions.setdefault(episode.instruction, len(instructions))
                 instruction_ids.append(torch.full((length,), task))
                 offset += length
+            for camera in cameras:
+                parts[camera].append(ensure_frames(
+                    dataset.root, camera, size, lambda c=camera, d=dataset, n=lengths: _resized(d, c, size, n),
+                    cache_folders))
         if offset == 0:
             raise Sim2RealError("the training datasets hold no frames")
         names = list(instructions)
+        images = {c: PooledFrames(v) for c, v in parts.items()}
+        for camera, pooled in images.items():
+            if len(pooled) != offset:
+                raise Sim2RealError(f"the {camera} frame caches hold {len(pooled)} frames, the data {offset}")
         return cls(
-            images={c: torch.cat(v) for c, v in images.items()},
+            images=images,
             states=torch.cat(states).float(),
             actions=torch.cat(actions).float(),
             episode_end=torch.cat(ends),
@@ -98,6 +110,16 @@ class TrainingFrames:
             actions=self.actions[steps],
             instruction_ids=self.instruction_ids[frames],
         )
+
+
+def _resized(dataset: Dataset, camera: str, size: int, lengths: Sequence[int]) -> Iterator[torch.Tensor]:
+    """Each episode's frames of `camera` resized to `size`, checked against its data's length."""
+    for index, length in enumerate(lengths):
+        frames = _decoded(dataset, index, camera)
+        if len(frames) != length:
+            raise Sim2RealError(f"dataset {dataset.root}: episode {index}: {camera} has {len(frames)} "
+                                f"frames, data {length}")
+        yield resize_square(frames, size)
 
 
 def _decoded(dataset: Dataset, index: int, camera: str) -> np.ndarray:

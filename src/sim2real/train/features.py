@@ -30,6 +30,7 @@ from sim2real.data.reader import Dataset
 from sim2real.media import atomic_path
 from sim2real.policy.vla.augment import AUGMENT_UNIFORMS, CROP_SCALE, JITTER, augment, centre_crop
 from sim2real.policy.vla.config import VLAConfig
+from sim2real.train.frame_cache import dataset_digest
 
 FORMAT = "sim2real-features/1"
 CHUNK = 64  # frames through the frozen stages at once while building
@@ -71,11 +72,8 @@ def cache_key(root: Path, camera: str, config: VLAConfig, views: FeatureViews) -
     """Everything a cached feature depends on."""
     from sim2real.policy.vla.efficientnet import weights_digest
 
-    content = hashlib.sha256()
-    for name in ("info.json", "stats.json"):
-        content.update((Path(root) / "meta" / name).read_bytes())
     return {
-        "format": FORMAT, "dataset": content.hexdigest(), "camera": camera,
+        "format": FORMAT, "dataset": dataset_digest(root), "camera": camera,
         "encoder": config.encoder, "weights": weights_digest(), "frozen_stages": config.frozen_stages,
         "image_size": config.image_size, "views": asdict(views),
         "augmentation": {"crop_scale": list(CROP_SCALE), **JITTER},
