@@ -29,6 +29,7 @@ ENVS="${ENVS:-8}"             # E: environments stepped together
 LR="${LR:-1e-4}"              # 2e-5 moved the policy too little (docs/grpo.md, second run)
 INIT="${INIT:-$OUT/sft.pt}"   # the GRPO start
 EVAL_EPISODES="${EVAL_EPISODES:-100}"
+EVAL_EVERY="${EVAL_EVERY:-0}"  # greedy held-out evaluations during GRPO (0: before and after only)
 EVAL_SEED=2000000             # held out: disjoint from the demos (0..) and the prompts (1000000..)
 TRAIN_SEED=1000000
 
@@ -55,7 +56,7 @@ p0() {
 grpo() {
     "${NICE[@]}" /usr/bin/time -v "$BIN/sim2real" train grpo --init "$INIT" --task click_bell "${RENDER[@]}" \
         --group-size "$GROUP" --prompts-per-step "$PROMPTS" --steps "$GRPO_STEPS" --temperature 1.6 \
-        --clip-low 0.2 --clip-high 0.28 --learning-rate "$LR" --envs "$ENVS" --eval-every 0 \
+        --clip-low 0.2 --clip-high 0.28 --learning-rate "$LR" --envs "$ENVS" --eval-every "$EVAL_EVERY" \
         --eval-episodes "$EVAL_EPISODES" --train-seed "$TRAIN_SEED" --eval-seed "$EVAL_SEED" \
         --out "$OUT/grpo.pt" --resume --json 2> "$OUT/grpo.stderr" | tee "$OUT/grpo.json"
 }
