@@ -85,3 +85,46 @@ def test_bad_settings_are_named():
         FiLMEfficientNet(128, 16, 64, 32, frozen_stages=6, pretrained=False)
     with pytest.raises(Sim2RealError, match="invalid patch_size: 8"):
         FiLMEfficientNet(128, 8, 64, 32, frozen_stages=2, pretrained=False)
+
+
+def test_single_thread_cpu_inference_matches_the_module_and_survives_a_checkpoint(tmp_path):
+    """`infer` runs on one intra-op thread (docs/vla_encoder.md, "Latency per chunk"): the same
+    actions as the plain module's forward with torch's threads, before and after a checkpoint
+    round trip, and torch's thread count is restored afterwards."""
+    import numpy as np
+
+    from sim2real.policy.transforms import Normalisation, model_images, resize_square
+    from sim2real.policy.vla.checkpoint import save_checkpoint
+    from sim2real.policy.vla.config import preset
+    from sim2real.policy.vla.model import ReferenceVLA
+    from sim2real.policy.vla.policy import VLAPolicy
+
+    torch.manual_seed(0)
+    config = preset("tiny", encoder="efficientnet-lite0", image_size=128, camera_aspect="4:3")
+    policy = VLAPolicy(ReferenceVLA(config, pretrained=False), Normalisation.unit(), "cpu")
+    assert policy.cpu_threads == 1
+    rng = np.random.default_rng(0)
+    width, height = config.render_size
+    observation = {"images/head": rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
+                   "state": rng.uniform(-0.5, 0.5, 14), "instruction": "Click the bell."}
+    embedding = rng.standard_normal(384).astype(np.float32)
+    policy.language.remember("Click the bell.", embedding)
+    images = {"head": model_images(resize_square(observation["images/head"][None], 128), 128)}
+    language = torch.as_tensor(embedding[None])
+    state = torch.as_tensor(observation["state"][None], dtype=torch.float32)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with torch.no_grad():
+            plain = policy.model(images, language, state)[0]  # unit bounds: actions = outputs
+        actions = policy.infer([observation])[0]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_allclose(actions, plain.double().numpy(), atol=1e-4)
+    path = save_checkpoint(tmp_path / "lite.pt", {
+        "model": policy.model.state_dict(), "config": config.model_dump(mode="json"),
+        "normalisation": policy.normalisation.as_dict()})
+    loaded = VLAPolicy.load(path, "cpu")
+    loaded.language.remember("Click the bell.", embedding)
+    np.testing.assert_allclose(loaded.infer([observation])[0], actions, atol=1e-5)

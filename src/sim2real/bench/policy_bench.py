@@ -5,7 +5,8 @@ For each model (a preset with random weights, or a checkpoint) the same observat
 cameras at the size `eval` renders them for it, plus state and instruction) goes
 through `VLAPolicy.infer` (resize, centre crop, normalisation, device transfers, the forward pass,
 de-normalisation) and, interleaved call by call so a shared machine's load hits both alike,
-through the bare `model(images, language, state)` on inputs prepared once. The ratio of the two
+through the bare `model(images, language, state)` on inputs prepared once, with the intra-op
+threads `infer` uses (`inference_threads` in the report; `torch_threads` is torch's own). The ratio of the two
 medians is the policy's preprocessing overhead.
 
 The instruction embedding is seeded with a fixed vector: the policy encodes an instruction once
@@ -65,7 +66,8 @@ def _bare_forward(policy: VLAPolicy, embedding: np.ndarray, rng: np.random.Gener
 
     @torch.no_grad()
     def forward() -> None:
-        policy.model(images, language, state)
+        with policy.inference_threads():  # the threads `infer` runs with, so the ratio compares like with like
+            policy.model(images, language, state)
         if device.type == "cuda":  # kernels are asynchronous; infer() syncs by copying to the host
             torch.cuda.synchronize(device)
 
@@ -113,6 +115,7 @@ def bench_one(policy: VLAPolicy, iterations: int, warmup: int) -> dict[str, Any]
         "forward_median_ms": forward_stats["median_ms"],
         "forward_p90_ms": forward_stats["p90_ms"],
         "ratio_over_forward": policy_stats["median_ms"] / forward_stats["median_ms"],
+        "inference_threads": policy.cpu_threads if policy.device.type == "cpu" else None,
     }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,16 +47,46 @@ def checkpoint_metadata(path: Path | str) -> PolicyMetadata:
         raise Sim2RealError(f"{path} is a sim2real VLA checkpoint without a usable config: {first}") from None
 
 
+# Intra-op threads for no-grad inference on a CPU. A policy's batches are a few frames, and
+# at that size EfficientNet's and the trunk's ~300 small ops per chunk gain nothing from being
+# split: every op hands work to the other threads and waits for them, and under
+# OMP_WAIT_POLICY=PASSIVE (our scripts' setting for a shared CPU) each hand-off is a thread
+# wake-up. Measured on 2 idle cores, tiny + efficientnet-lite0 at 128 px, batch 1: 29 ms
+# per forward with 2 passive threads, 8.6 ms with 1 (docs/vla_encoder.md, "Latency per chunk").
+CPU_INFERENCE_THREADS = 1
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with `threads` intra-op threads (None: leave torch's setting), then
+    restore the previous count."""
+    previous = torch.get_num_threads()
+    if threads is None or threads == previous:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 class VLAPolicy:
     """Runs a trained ReferenceVLA on a batch of observations; returns B x K x 14 absolute joint
-    targets. Stateless between calls, so one instance serves any number of episodes at once."""
+    targets. Stateless between calls, so one instance serves any number of episodes at once.
+
+    On a CPU, `infer` and `sample` run with `cpu_threads` intra-op threads (default 1, see
+    CPU_INFERENCE_THREADS; None keeps torch's setting); `log_prob`, the training path, keeps
+    torch's. The model computes the same either way."""
 
     def __init__(self, model: ReferenceVLA, normalisation: Normalisation,
-                 device: str | torch.device = "cpu") -> None:
+                 device: str | torch.device = "cpu",
+                 cpu_threads: int | None = CPU_INFERENCE_THREADS) -> None:
         self.model = model.eval().to(device)
         self.config: VLAConfig = model.config
         self.normalisation = normalisation
         self.device = torch.device(device)
+        self.cpu_threads = cpu_threads
         self.language = InstructionEncoder()
         self._embeddings: dict[str, torch.Tensor] = {}  # instruction -> 384-vector, a pure cache
 
@@ -79,9 +110,14 @@ class VLAPolicy:
     def reset(self, episode: EpisodeInfo | None = None) -> None:
         pass  # nothing carries over between calls
 
+    def inference_threads(self) -> contextlib.AbstractContextManager[None]:
+        """The thread setting `infer` and `sample` run under (a no-op off the CPU)."""
+        return torch_threads(self.cpu_threads if self.device.type == "cpu" else None)
+
     @torch.no_grad()
     def infer(self, observations: Sequence[Observation]) -> np.ndarray:
-        prediction = self.model(*self.inputs(observations))
+        with self.inference_threads():
+            prediction = self.model(*self.inputs(observations))
         return self._to_actions(self.model.actions(prediction))
 
     def inputs(self, observations: Sequence[Observation]) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
@@ -121,13 +157,14 @@ class SamplingVLAPolicy(VLAPolicy):
     scored under the current weights. `infer` stays greedy (argmax), for evaluation."""
 
     def __init__(self, model: ReferenceVLA, normalisation: Normalisation,
-                 device: str | torch.device = "cpu") -> None:
+                 device: str | torch.device = "cpu",
+                 cpu_threads: int | None = CPU_INFERENCE_THREADS) -> None:
         if model.config.head != "discrete":
             raise Sim2RealError(
                 f"a {model.config.head}-head VLA has no action tokens to sample; train a discrete one "
                 "(sim2real train sft --head discrete)"
             )
-        super().__init__(model, normalisation, device)
+        super().__init__(model, normalisation, device, cpu_threads)
 
     @torch.no_grad()
     def sample(self, observations: Sequence[Observation], temperature: float,
@@ -136,7 +173,8 @@ class SamplingVLAPolicy(VLAPolicy):
         B x K x 14; `generator` (on the policy's device) makes the draw reproducible."""
         if not temperature > 0:
             raise Sim2RealError(f"invalid temperature: {temperature!r}; allowed: a number > 0")
-        logits = self.model(*self.inputs(observations)).float() / temperature
+        with self.inference_threads():
+            logits = self.model(*self.inputs(observations)).float() / temperature
         log_probs = torch.log_softmax(logits, dim=-1)
         tokens = torch.multinomial(log_probs.exp().flatten(0, 2), 1, generator=generator).view(logits.shape[:-1])
         chosen = log_probs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
