@@ -7,7 +7,10 @@ through `VLAPolicy.infer` (resize, centre crop, normalisation, device transfers,
 de-normalisation) and, interleaved call by call so a shared machine's load hits both alike,
 through the bare `model(images, language, state)` on inputs prepared once, with the intra-op
 threads `infer` uses (`inference_threads` in the report; `torch_threads` is torch's own). The ratio of the two
-medians is the policy's preprocessing overhead.
+medians is the policy's preprocessing overhead. For the pretrained encoder the package's own
+EfficientNet-Lite0 (`efficientnet_lite_pytorch`, with its classifier, one image per camera) is
+timed in the same loop too: `ratio_over_raw_library` is the bare forward over it, the figure a
+speed claim should quote on a shared machine, where absolute times move with the load.
 
 The instruction embedding is seeded with a fixed vector: the policy encodes an instruction once
 per episode and caches it, so steady-state chunks never run the language model, and loading it
@@ -74,6 +77,28 @@ def _bare_forward(policy: VLAPolicy, embedding: np.ndarray, rng: np.random.Gener
     return forward
 
 
+def _raw_library(policy: VLAPolicy) -> Callable[[], None] | None:
+    """The pretrained encoder's library network alone at the same input (None for the others)."""
+    if policy.config.encoder != "efficientnet-lite0":
+        return None
+    from sim2real.policy.vla.efficientnet import imagenet_network
+
+    size, device = policy.config.image_size, policy.device
+    network = imagenet_network(size).to(device)  # ImageNet weights, as the encoder starts from
+    images = torch.rand(len(policy.config.cameras), 3, size, size, generator=torch.Generator().manual_seed(0))
+    images = images.to(device)
+
+    @torch.no_grad()
+    def forward() -> None:
+        with policy.inference_threads():
+            for image in images:
+                network(image[None])
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    return forward
+
+
 def _time_ms(fn: Callable[[], Any]) -> float:
     started = time.perf_counter()
     fn()
@@ -93,16 +118,26 @@ def bench_one(policy: VLAPolicy, iterations: int, warmup: int) -> dict[str, Any]
     policy.reset()
     observation = _observation(policy, rng)
     forward = _bare_forward(policy, embedding, rng)
+    raw = _raw_library(policy)
     infer = lambda: policy.infer([observation])  # noqa: E731
     for _ in range(warmup):  # first calls allocate, pick kernels and fill the instruction cache
         infer()
         forward()
-    policy_ms, forward_ms = [], []
+        if raw is not None:
+            raw()
+    policy_ms, forward_ms, raw_ms = [], [], []
     for _ in range(iterations):
         policy_ms.append(_time_ms(infer))
         forward_ms.append(_time_ms(forward))
+        if raw is not None:
+            raw_ms.append(_time_ms(raw))
     config = policy.config
     policy_stats, forward_stats = _summary(policy_ms), _summary(forward_ms)
+    raw_row = {}
+    if raw_ms:
+        raw_median = _summary(raw_ms)["median_ms"]
+        raw_row = {"raw_library_median_ms": raw_median,
+                   "ratio_over_raw_library": forward_stats["median_ms"] / raw_median}
     return {
         "size": config.size,
         "encoder": config.encoder,
@@ -116,6 +151,7 @@ def bench_one(policy: VLAPolicy, iterations: int, warmup: int) -> dict[str, Any]
         "forward_p90_ms": forward_stats["p90_ms"],
         "ratio_over_forward": policy_stats["median_ms"] / forward_stats["median_ms"],
         "inference_threads": policy.cpu_threads if policy.device.type == "cpu" else None,
+        **raw_row,
     }
 
 

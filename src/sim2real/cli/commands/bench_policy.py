@@ -27,7 +27,8 @@ def bench_policy_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Median and p90 latency per action chunk of VLAPolicy.infer and of the bare model forward
-    pass; their ratio is the policy's preprocessing overhead."""
+    pass; their ratio is the policy's preprocessing overhead. With efficientnet-lite0 also the
+    bare forward over the package's own network at the same input (load-independent)."""
     from rich.table import Table
 
     from sim2real.bench.policy_bench import bench_policy
@@ -50,6 +51,7 @@ def bench_policy_command(
         return
     table = Table("model", "parameters", "input", "policy median ms", "policy p90 ms",
                   "forward median ms", "forward p90 ms", "ratio policy / forward",
+                  "ratio forward / raw library",
                   title=f"bench policy on {report['device']} ({report['torch_threads']} threads)")
     for name, row in report["models"].items():
         table.add_row(
@@ -58,6 +60,7 @@ def bench_policy_command(
             f"{row['policy_median_ms']:.1f}", f"{row['policy_p90_ms']:.1f}",
             f"{row['forward_median_ms']:.1f}", f"{row['forward_p90_ms']:.1f}",
             f"{row['ratio_over_forward']:.2f}",
+            f"{row['ratio_over_raw_library']:.2f}" if "ratio_over_raw_library" in row else "-",
         )
     stdout.print(table)
 
