@@ -6,8 +6,8 @@ cameras at the size `eval` renders them for it, plus state and instruction) goes
 through `VLAPolicy.infer` (resize, centre crop, normalisation, device transfers, the forward pass,
 de-normalisation) and, interleaved call by call so a shared machine's load hits both alike,
 through the bare `model(images, language, state)` on inputs prepared once, with the intra-op
-threads `infer` uses (`inference_threads` in the report; `torch_threads` is torch's own). The ratio of the two
-medians is the policy's preprocessing overhead. For the pretrained encoder the package's own
+threads `infer` uses (`inference_threads` in the report; `torch_threads` is torch's own). The
+ratio of the two medians is the policy's preprocessing overhead. For the pretrained encoder the package's own
 EfficientNet-Lite0 (`efficientnet_lite_pytorch`, with its classifier, one image per camera) is
 timed in the same loop too: `ratio_over_raw_library` is the bare forward over it, the figure a
 speed claim should quote on a shared machine, where absolute times move with the load.
@@ -69,7 +69,7 @@ def _bare_forward(policy: VLAPolicy, embedding: np.ndarray, rng: np.random.Gener
 
     @torch.no_grad()
     def forward() -> None:
-        with policy.inference_threads():  # the threads `infer` runs with, so the ratio compares like with like
+        with policy.inference_threads():  # as `infer`, so the ratio compares like with like
             policy.model(images, language, state)
         if device.type == "cuda":  # kernels are asynchronous; infer() syncs by copying to the host
             torch.cuda.synchronize(device)
@@ -85,8 +85,8 @@ def _raw_library(policy: VLAPolicy) -> Callable[[], None] | None:
 
     size, device = policy.config.image_size, policy.device
     network = imagenet_network(size).to(device)  # ImageNet weights, as the encoder starts from
-    images = torch.rand(len(policy.config.cameras), 3, size, size, generator=torch.Generator().manual_seed(0))
-    images = images.to(device)
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(len(policy.config.cameras), 3, size, size, generator=generator).to(device)
 
     @torch.no_grad()
     def forward() -> None:

@@ -48,11 +48,11 @@ def checkpoint_metadata(path: Path | str) -> PolicyMetadata:
 
 
 # Intra-op threads for no-grad inference on a CPU. A policy's batches are a few frames, and
-# at that size EfficientNet's and the trunk's ~300 small ops per chunk gain nothing from being
-# split: every op hands work to the other threads and waits for them, and under
+# at that size the few hundred small ops of a chunk (EfficientNet's, the trunk's) gain nothing
+# from being split: every op hands work to the other threads and waits for them, and under
 # OMP_WAIT_POLICY=PASSIVE (our scripts' setting for a shared CPU) each hand-off is a thread
-# wake-up. Measured on 2 idle cores, tiny + efficientnet-lite0 at 128 px, batch 1: 29 ms
-# per forward with 2 passive threads, 8.6 ms with 1 (docs/vla_encoder.md, "Latency per chunk").
+# wake-up. Measured on 2 idle cores, tiny + efficientnet-lite0 at 128 px, batch 1: 28-30 ms
+# per forward with 2 passive threads, 9-10 ms with 1 (docs/vla_encoder.md, "Latency per chunk").
 CPU_INFERENCE_THREADS = 1
 
 
