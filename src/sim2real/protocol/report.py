@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sim2real.evaluate.stats import compare_rates, wilson_interval
+from sim2real.evaluate.stats import compare_rates, mmrv, pearson, wilson_interval
 from sim2real.protocol.preset import FACTOR_LABELS, FACTORS
 from sim2real.protocol.records import PolicyRecord, TrialOutcome
 
@@ -146,28 +146,8 @@ def _pairs(outcomes: Sequence[TrialOutcome], task: str, a: str, b: str) -> list[
 
 
 # ---- sim vs real ----------------------------------------------------------------------------
-
-
-def pearson(x: Sequence[float], y: Sequence[float]) -> float:
-    import numpy as np
-
-    if len(x) < 2 or np.std(x) == 0 or np.std(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
-
-
-def mmrv(sim: Sequence[float], real: Sequence[float]) -> float:
-    """Mean maximum rank violation (SimplerEnv): for each policy, the largest real-rate gap to
-    another policy that the simulator ranks the other way round; averaged over policies."""
-    n = len(sim)
-    if n < 2:
-        return float("nan")
-    worst = []
-    for i in range(n):
-        violations = [abs(real[i] - real[j]) for j in range(n)
-                      if j != i and (sim[i] < sim[j]) != (real[i] < real[j])]
-        worst.append(max(violations, default=0.0))
-    return sum(worst) / n
+# Pearson r and MMRV are evaluate.stats' (one definition for the study report, this report and
+# the platform's leaderboard): r is nan below 3 policies, where it could only be +-1.
 
 
 @dataclass(frozen=True)
