@@ -4,6 +4,9 @@ and Fig. 3, from the study's finished evaluation steps.
 Which table a data setting fills follows its name: a setting named like a paper row or one of
 its aliases (`clean`, `TH+CP+BG`, `all`, `CP-frame`, `medium`, ...; see paper.yaml) is that
 row. Table 3's rows are the training variants of the study's first data setting.
+
+With a protocol trial database (`--real`), the cells whose policies were also run on real
+robots get a Real column (`study/real.py`), and the agreement of Sim-OOD and proxy-real with it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim2real.core.records import EvalSummary
 from sim2real.study.config import StudyConfig
@@ -21,6 +24,10 @@ from sim2real.study.paper import paper
 from sim2real.study.results import Measure, collect, stage_costs
 from sim2real.study.store import StudyStore
 from sim2real.study.tables import Predictivity, Results, Table, paper_table, predictivity, settings_table
+
+if TYPE_CHECKING:
+    from sim2real.protocol.db.store import TrialStore
+    from sim2real.study.real import RealTrials
 
 
 @dataclass
@@ -32,14 +39,24 @@ class StudyReport:
     cells: dict[str, dict[str, Measure]]  # cell name -> suite -> measure
     worlds: dict[str, dict[str, dict[str, Measure]]]  # cell name -> suite -> world -> measure
     states: Counter = field(default_factory=Counter)
+    real: RealTrials | None = None  # what --real's database held of the study's policies
 
 
-def build_report(config: StudyConfig, root: Path) -> StudyReport:
+def build_report(config: StudyConfig, root: Path, real: TrialStore | None = None) -> StudyReport:
+    """The report's tables and numbers; `real`: a protocol trial database whose trials of the
+    study's policies (matched by checkpoint sha256) become the suite "real"."""
     from sim2real.study.status import study_status
 
     plan = build_plan(config)
     store = StudyStore(root)
     collected = collect(plan, store)
+    matched = None
+    if real is not None:
+        from sim2real.study.real import real_trials
+
+        matched = real_trials(plan, store, real)
+        for name, measure in matched.measures.items():
+            collected[name].metrics["real"] = measure
     first_variant = "sft" if "sft" in config.variants else config.variants[0]
     first_setting = next(iter(config.data))
     by_setting: Results = {}
@@ -76,7 +93,7 @@ def build_report(config: StudyConfig, root: Path) -> StudyReport:
         if p is not None]
     states = Counter(row["state"] for row in study_status(config, root))
     return StudyReport(config.name, tables, links, stage_costs(plan, store), cells,
-                       {name: r.worlds for name, r in collected.items()}, states)
+                       {name: r.worlds for name, r in collected.items()}, states, matched)
 
 
 def _summary(row: str, column: str, measure: Measure) -> EvalSummary:
@@ -110,14 +127,15 @@ def write_plots(report: StudyReport, out: Path) -> list[Path]:
     for task, summaries in factors.items():
         images.append(plot(summaries, out / f"factors_{task}.png",
                            title=f"{task}: Sim-OOD success per factor (each on its OOD range)"))
-    pairs = [(cell, m["sim-ood"], m["proxy-real"]) for cell, m in report.cells.items()
-             if "sim-ood" in m and "proxy-real" in m]
-    if pairs:
-        images.append(_scatter(pairs, out / "sim_ood_vs_proxy_real.png"))
+    for target in ("proxy-real", "real"):
+        pairs = [(cell, m["sim-ood"], m[target]) for cell, m in report.cells.items()
+                 if "sim-ood" in m and target in m]
+        if pairs:
+            images.append(_scatter(pairs, out / f"sim_ood_vs_{target.replace('-', '_')}.png", title(target)))
     return images
 
 
-def _scatter(pairs: list[tuple[str, Measure, Measure]], path: Path) -> Path:
+def _scatter(pairs: list[tuple[str, Measure, Measure]], path: Path, target: str) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -135,7 +153,7 @@ def _scatter(pairs: list[tuple[str, Measure, Measure]], path: Path) -> Path:
     axes.set_xlim(0, 100)
     axes.set_ylim(0, 100)
     axes.set_xlabel("Sim-OOD success (%)")
-    axes.set_ylabel("proxy-real success (%)")
+    axes.set_ylabel(f"{target} success (%)")
     axes.grid(alpha=0.3)
     figure.tight_layout()
     with atomic_path(path, ".png") as tmp:
@@ -158,6 +176,8 @@ def markdown_report(report: StudyReport) -> str:
 
     states = ", ".join(f"{n} {s}" for s, n in report.states.most_common())
     parts = [f"# Study {report.name}", "", f"Steps: {states}.", ""]
+    if report.real is not None:
+        parts += [real_line(report), ""]
     for table in report.tables:
         parts.append(markdown(table))
     if report.predictivity:
@@ -169,6 +189,14 @@ def markdown_report(report: StudyReport) -> str:
     return "\n".join(parts) + "\n"
 
 
+def real_line(report: StudyReport) -> str:
+    real = report.real
+    if not real.matched:
+        return real.none_message + "."
+    cells = ", ".join(f"{cell} ({m['trials']} trials)" for cell, m in real.matched.items())
+    return f"Real: trials of this study's policies (same checkpoint sha256) in {real.database}: {cells}."
+
+
 def html_report(report: StudyReport, images: list[Path]) -> str:
     import html
 
@@ -177,6 +205,8 @@ def html_report(report: StudyReport, images: list[Path]) -> str:
     esc = html.escape
     body = [f"<h1>Study {esc(report.name)}</h1>",
             f"<p>Steps: {esc(', '.join(f'{n} {s}' for s, n in report.states.most_common()))}.</p>"]
+    if report.real is not None:
+        body.append(f"<p>{esc(real_line(report))}</p>")
     by_key = {image.stem: image for image in images}
     for table in report.tables:
         body.append(f"<h2>{esc(table.title)}</h2>")
@@ -191,7 +221,7 @@ def html_report(report: StudyReport, images: list[Path]) -> str:
     if report.predictivity:
         body.append("<h2>How well simulation predicts transfer</h2>")
         body.append(f"<pre>{esc(predictivity_text(report.predictivity))}</pre>")
-        body += [f'<img src="{i.name}">' for i in images if i.stem == "sim_ood_vs_proxy_real"]
+        body += [f'<img src="{i.name}">' for i in images if i.stem.startswith("sim_ood_vs_")]
     if report.costs:
         head = "".join(f"<th>{esc(name)}</th>" for name in ("stage", *COST_COLUMNS.values()))
         rows = "".join(f"<tr><th>{esc(k)}</th>" + "".join(f"<td>{v}</td>" for v in cost_cells(c)) + "</tr>"
@@ -213,13 +243,14 @@ def report_json(report: StudyReport) -> dict[str, Any]:
                             "paper": r.paper, "p_values": r.p_values} for r in t.rows] for t in report.tables},
         "predictivity": [p.__dict__ for p in report.predictivity],
         "costs": report.costs,
+        "real": report.real.as_dict() if report.real is not None else None,
     }
 
 
-def write_study_report(config: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
+def write_study_report(config: StudyConfig, root: Path, out: Path, real: TrialStore | None = None) -> dict[str, Any]:
     from sim2real.media import atomic_path
 
-    report = build_report(config, root)
+    report = build_report(config, root, real)
     out.mkdir(parents=True, exist_ok=True)
     images = write_plots(report, out)
     text = markdown_report(report)

@@ -84,14 +84,22 @@ def report_command(
     study: StudyFile,
     out: Annotated[Path, typer.Option(help="folder for report.html, report.md and the PNGs")] = Path("out/study-report"),
     folder: DirOption = None,
+    real: Annotated[str | None, typer.Option(
+        "--real", help="protocol trial database (SQLite file or postgresql:// URL) with real-world trials "
+                       "of the study's policies, matched by checkpoint sha256: adds the Real columns and "
+                       "the sim-vs-real agreement")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Tables 1-3 and Fig. 3 of the paper from the finished steps, the paper's numbers beside."""
+    from contextlib import nullcontext
+
     from sim2real.study.config import load_study
+    from sim2real.study.real import open_real
     from sim2real.study.report import write_study_report
 
     config = load_study(study)
-    report = write_study_report(config, config.folder(folder), out)
+    with open_real(real) if real is not None else nullcontext() as store:
+        report = write_study_report(config, config.folder(folder), out, store)
     if as_json:
         print_json(report)
         return
