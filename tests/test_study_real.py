@@ -162,10 +162,12 @@ def test_a_real_that_is_no_protocol_database_is_refused(study, tmp_path):
     other = tmp_path / "other.db"
     with create_engine(f"sqlite:///{other}").begin() as connection:
         connection.execute(text("CREATE TABLE things (id INTEGER)"))
-    missing = tmp_path / "missing.db"
+    missing, empty = tmp_path / "missing.db", tmp_path / "empty.db"
+    empty.touch()
+    before = other.read_bytes()
     for value, why in ((str(missing), "no such file"), (str(other), "no protocol tables"),
-                       ("mysql://host/db", "postgresql://")):
+                       (str(empty), "no protocol tables"), ("mysql://host/db", "postgresql://")):
         with pytest.raises(Sim2RealError, match=why) as error:
             open_real(value)
         assert str(error.value).startswith(f"invalid --real: {value!r}")
-    assert not missing.exists()
+    assert not missing.exists() and other.read_bytes() == before and empty.read_bytes() == b""  # nothing written

@@ -27,12 +27,13 @@ def open_real(value: str) -> TrialStore:
     """The protocol database `--real` names, refused in one line (naming --real, the value and
     what is allowed) when it is no such database: no file, not SQLite, no protocol tables, or
     a server that cannot be reached. Nothing is created where there was nothing."""
-    from sqlalchemy import inspect
+    import sqlite3
+
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from sim2real.errors import Sim2RealError
-    from sim2real.protocol.db.store import database_url, make_engine, open_store
+    from sim2real.protocol.db.store import database_url, open_store
 
     if "://" not in value and not Path(value).expanduser().is_file():
         raise invalid("--real", value, f"{ALLOWED}; there is no such file")
@@ -43,14 +44,11 @@ def open_real(value: str) -> TrialStore:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         raise invalid("--real", value, f"{ALLOWED}; there is no such file")
-    engine = make_engine(url, immediate=False)
     try:
-        tables = set(inspect(engine).get_table_names())
-    except SQLAlchemyError as error:
+        tables = _tables(url)
+    except (SQLAlchemyError, sqlite3.Error) as error:
         reason = " ".join(str(getattr(error, "orig", None) or error).split())
         raise invalid("--real", value, f"{ALLOWED}; it cannot be opened ({reason})") from None
-    finally:
-        engine.dispose()
     missing = PROTOCOL_TABLES - tables
     if missing:
         raise invalid("--real", value, f"{ALLOWED}; it has no protocol tables ({', '.join(sorted(missing))} missing)")
@@ -58,6 +56,29 @@ def open_real(value: str) -> TrialStore:
         return open_store(value)  # brings an older protocol schema up to date, as every protocol command does
     except Sim2RealError as error:
         raise invalid("--real", value, f"{ALLOWED}; {error}") from None
+
+
+def _tables(url: str) -> set[str]:
+    """The tables of the database at `url`, read without writing (a SQLite file is opened
+    read-only: the store's own engine would switch it to WAL)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from sim2real.protocol.db.store import make_engine
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        import sqlite3
+        from contextlib import closing
+        from urllib.parse import quote
+
+        with closing(sqlite3.connect(f"file:{quote(str(Path(parsed.database).resolve()))}?mode=ro", uri=True)) as db:
+            return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    engine = make_engine(url, immediate=False)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
 
 
 @dataclass
