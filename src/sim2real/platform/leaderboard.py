@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from sim2real.evaluate.stats import compare_rates, wilson_interval
+from sim2real.evaluate.stats import compare_rates, mmrv, pearson, wilson_interval
 from sim2real.platform.db.models import BenchmarkRow, JobRow, SubmissionRow, TrialRow, UserRow
 from sim2real.platform.errors import NotFound
 
@@ -84,8 +84,6 @@ def condition_table(trials: list[dict[str, Any]], policy: str) -> list[dict[str,
 def agreement(engine: Engine, benchmark: str) -> dict[str, Any] | None:
     """Sim-vs-real agreement on a real benchmark: the submissions (same user and name) that also
     have a sim evaluation of the same task; Pearson r and MMRV per task over those policies."""
-    from sim2real.protocol.report import mmrv, pearson
-
     board = leaderboard(engine, benchmark)
     if board["station_kind"] != "real":
         return None
