@@ -66,15 +66,21 @@ def _bare_forward(policy: VLAPolicy, embedding: np.ndarray, rng: np.random.Gener
               for i, c in enumerate(policy.config.cameras)}
     language = torch.as_tensor(embedding[None], device=device)
     state = torch.as_tensor(rng.uniform(-1, 1, (1, policy.config.state_dim)), dtype=torch.float32, device=device)
+    return _as_infer_runs(policy, lambda: policy.model(images, language, state))
+
+
+def _as_infer_runs(policy: VLAPolicy, run: Callable[[], Any]) -> Callable[[], None]:
+    """`run` timed the way `infer` runs: without autograd, under the policy's intra-op threads
+    (so the ratios compare like with like), finished on the device before the clock stops."""
 
     @torch.no_grad()
-    def forward() -> None:
-        with policy.inference_threads():  # as `infer`, so the ratio compares like with like
-            policy.model(images, language, state)
-        if device.type == "cuda":  # kernels are asynchronous; infer() syncs by copying to the host
-            torch.cuda.synchronize(device)
+    def timed() -> None:
+        with policy.inference_threads():
+            run()
+        if policy.device.type == "cuda":  # kernels are asynchronous; infer() syncs by copying to the host
+            torch.cuda.synchronize(policy.device)
 
-    return forward
+    return timed
 
 
 def _raw_library(policy: VLAPolicy) -> Callable[[], None] | None:
@@ -87,16 +93,7 @@ def _raw_library(policy: VLAPolicy) -> Callable[[], None] | None:
     network = imagenet_network(size).to(device)  # ImageNet weights, as the encoder starts from
     generator = torch.Generator().manual_seed(0)
     images = torch.rand(len(policy.config.cameras), 3, size, size, generator=generator).to(device)
-
-    @torch.no_grad()
-    def forward() -> None:
-        with policy.inference_threads():
-            for image in images:
-                network(image[None])
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    return forward
+    return _as_infer_runs(policy, lambda: [network(image[None]) for image in images])
 
 
 def _time_ms(fn: Callable[[], Any]) -> float:
