@@ -10,6 +10,11 @@
 #
 #   benchmarks/vla_encoder.sh [generate|train|eval|ood|latency|all]   (default: all)
 #   TASK=place_empty_cup ENCODERS=lite HEADS="continuous discrete" benchmarks/vla_encoder.sh
+#   TASK=multitask STEPS=5000 ENCODERS=lite benchmarks/vla_encoder.sh   # one policy over $TASKS
+#
+# TASK=multitask trains one policy on every task's demos (each with its own instructions; the
+# folders and feature caches are the per-task runs', generated if missing) and evaluates it on
+# each task in turn.
 #
 # Everything is written under $OUT (default /tmp/vla_encoder). Each stage is resumable: generation
 # resumes, training runs with --resume, the feature cache is built once per dataset.
@@ -20,7 +25,8 @@ BIN="${BIN:-$ROOT/.venv/bin}"
 OUT="${OUT:-/tmp/vla_encoder}"
 STAGE="${1:-all}"
 
-TASK="${TASK:-click_bell}"       # any registered task; one policy per task, as the paper
+TASK="${TASK:-click_bell}"       # any registered task (one policy per task, as the paper) or multitask
+TASKS="${TASKS:-click_bell beat_block_hammer pick_dual_bottles place_empty_cup stack_bowls_two}"
 EPISODES="${EPISODES:-100}"      # training demos, seeds 0, 1, ...
 IMAGE=128                        # the model's square input
 RENDER_SIZE=171x128              # the head camera's 4:3 view at the input's height
@@ -39,6 +45,10 @@ CAMERAS="${CAMERAS:-head}"       # or head,left_wrist,right_wrist (the compariso
 export OMP_WAIT_POLICY=PASSIVE
 NICE=(nice -n 10)
 
+# A task's demos live in $OUT/<task>/data whichever policy trains on them.
+if [[ "$TASK" == multitask ]]; then read -r -a DATA_TASKS <<< "$TASKS"; else DATA_TASKS=("$TASK"); fi
+DATA=()
+for task in "${DATA_TASKS[@]}"; do DATA+=(--data "$OUT/$task/data"); done
 OUT="$OUT/$TASK"
 mkdir -p "$OUT"
 RENDER=(--image-size "$RENDER_SIZE" --no-shadows --msaa 0 --fidelity low --randomize clean)
@@ -55,9 +65,19 @@ encoder_flags() {
 }
 
 generate() {
-    "${NICE[@]}" "$BIN/sim2real" generate --task "$TASK" --episodes "$EPISODES" --seed 0 --workers 1 \
-        --cameras "$CAMERAS" "${RENDER[@]}" --out "$OUT/data"
-    "$BIN/sim2real" dataset validate "$OUT/data"
+    local task data
+    for task in "${DATA_TASKS[@]}"; do
+        data="$(dirname "$OUT")/$task/data"
+        "${NICE[@]}" "$BIN/sim2real" generate --task "$task" --episodes "$EPISODES" --seed 0 --workers 1 \
+            --cameras "$CAMERAS" "${RENDER[@]}" --out "$data"
+        "$BIN/sim2real" dataset validate "$data"
+    done
+}
+
+# Where policy $1's results on $2 go: eval-lite.json for a task's own policy, eval-lite-$task.json
+# for the multi-task one.
+result_name() {
+    if [[ "$TASK" == multitask ]]; then echo "$1-$2"; else echo "$1"; fi
 }
 
 # Every trained policy, encoder x head: lite, lite-discrete, scratch, ...
@@ -78,26 +98,34 @@ train() {
         local name="${policy%-discrete}" head=continuous
         [[ "$policy" == *-discrete ]] && head=discrete
         # shellcheck disable=SC2046
-        "${NICE[@]}" /usr/bin/time -v "$BIN/sim2real" train sft --data "$OUT/data" "${MODEL[@]}" \
+        "${NICE[@]}" /usr/bin/time -v "$BIN/sim2real" train sft "${DATA[@]}" "${MODEL[@]}" \
             --head "$head" $(encoder_flags "$name") --out "$OUT/$policy.pt" --json \
             2> "$OUT/$policy.train.stderr" | tee "$OUT/$policy.train.json"
     done
 }
 
 evaluate() {
+    local policy task name
     for policy in $(policies); do
-        "${NICE[@]}" "$BIN/sim2real" eval --policy "$OUT/$policy.pt" --label "$policy" --task "$TASK" \
-            --episodes "$EVAL_EPISODES" --seed "$EVAL_SEED" --no-videos "${RENDER[@]}" \
-            --out "$OUT/eval-$policy" --json | tee "$OUT/eval-$policy.json"
+        for task in "${DATA_TASKS[@]}"; do
+            name="$(result_name "$policy" "$task")"
+            "${NICE[@]}" "$BIN/sim2real" eval --policy "$OUT/$policy.pt" --label "$policy" --task "$task" \
+                --episodes "$EVAL_EPISODES" --seed "$EVAL_SEED" --no-videos "${RENDER[@]}" \
+                --out "$OUT/eval-$name" --json | tee "$OUT/eval-$name.json"
+        done
     done
 }
 
 ood() {
+    local policy task name
     for policy in $(policies); do
-        "${NICE[@]}" "$BIN/sim2real" eval --policy "$OUT/$policy.pt" --label "$policy" --task "$TASK" \
-            --suite sim-ood --episodes "$OOD_EPISODES" --seed "$EVAL_SEED" --no-videos \
-            --image-size "$RENDER_SIZE" --no-shadows --msaa 0 --fidelity low \
-            --out "$OUT/ood-$policy" --json | tee "$OUT/ood-$policy.json"
+        for task in "${DATA_TASKS[@]}"; do
+            name="$(result_name "$policy" "$task")"
+            "${NICE[@]}" "$BIN/sim2real" eval --policy "$OUT/$policy.pt" --label "$policy" --task "$task" \
+                --suite sim-ood --episodes "$OOD_EPISODES" --seed "$EVAL_SEED" --no-videos \
+                --image-size "$RENDER_SIZE" --no-shadows --msaa 0 --fidelity low \
+                --out "$OUT/ood-$name" --json | tee "$OUT/ood-$name.json"
+        done
     done
 }
 
